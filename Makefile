@@ -1,0 +1,43 @@
+# The two commands of the README: `make demo` and `make test`. Both create .venv and install
+# what is missing first; the stamp file changes whenever a requirements file does.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | sha1sum | cut -c1-12)
+
+.PHONY: demo test lint format chromium bench-ingest worker web
+
+$(STAMP): requirements.txt requirements-dev.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@rm -f $(VENV)/.installed-* && touch $@
+
+demo: $(STAMP)
+	$(BIN)/python manage.py rundemo
+
+# Browser tests drive Debian's Chromium; install it when it is missing and we may.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "chromium is missing and cannot be installed here: browser tests will fail"; fi; }
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+test: $(STAMP) chromium lint
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench-ingest: $(STAMP)
+	$(BIN)/python bench/ingest.py $(BENCH_ARGS)
+
+worker: $(STAMP)
+	$(BIN)/celery -A pixgen worker --loglevel=INFO -Q default,training
+
+web: $(STAMP)
+	$(BIN)/python manage.py runserver

@@ -1,0 +1,176 @@
+"""Settings shared by every environment; each value that differs between machines comes from
+the environment (see README, "Configuration")."""
+
+from pathlib import Path
+
+from django.utils.translation import gettext_lazy as _
+
+from .env import env_bool, env_int, env_list, env_str
+
+BASE_DIR = Path(__file__).resolve().parents[2]
+VAR_DIR = Path(env_str("PIXGEN_VAR_DIR", str(BASE_DIR / "var")))
+
+SECRET_KEY = env_str("DJANGO_SECRET_KEY", "dev-only-insecure-key-never-use-in-production")
+DEBUG = env_bool("DJANGO_DEBUG", False)
+ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "rest_framework",
+    "repository",
+    "synthesis",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "pixgen.urls"
+WSGI_APPLICATION = "pixgen.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
+            ],
+        },
+    },
+]
+
+AUTH_USER_MODEL = "repository.User"
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "home"
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", _("English"))]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = Path(env_str("DJANGO_STATIC_ROOT", str(BASE_DIR / "staticfiles")))
+# Media is never served from a public URL: every file goes through a view that checks who
+# may see it (pending and rejected images are not public).
+MEDIA_ROOT = Path(env_str("PIXGEN_MEDIA_ROOT", str(VAR_DIR / "media")))
+MEDIA_URL = "/media-not-public/"
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+EMAIL_BACKEND = env_str("DJANGO_EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+EMAIL_HOST = env_str("DJANGO_EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("DJANGO_EMAIL_PORT", 25, minimum=1)
+EMAIL_HOST_USER = env_str("DJANGO_EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("DJANGO_EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("DJANGO_EMAIL_USE_TLS", False)
+DEFAULT_FROM_EMAIL = env_str("DJANGO_DEFAULT_FROM_EMAIL", "PixGen <noreply@pixgen.invalid>")
+
+# Celery: the broker comes from the environment; tasks record their state on our own rows, so
+# no result backend is needed.
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", None)
+CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_DEFAULT_QUEUE = "default"
+# Training runs on its own queue so a GPU worker can take it (`celery worker -Q training`).
+CELERY_TASK_ROUTES = {"synthesis.tasks.train_*": {"queue": "training"}}
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "repository.api.authentication.ApiTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
+    "EXCEPTION_HANDLER": "repository.api.errors.exception_handler",
+}
+
+# PixGen's own limits.
+PIXGEN_MAX_UPLOAD_BYTES = env_int("PIXGEN_MAX_UPLOAD_MB", 20, minimum=1) * 1024 * 1024
+PIXGEN_MAX_IMAGE_PIXELS = env_int("PIXGEN_MAX_IMAGE_PIXELS", 40_000_000, minimum=1)
+PIXGEN_THUMBNAIL_SIZE = env_int("PIXGEN_THUMBNAIL_SIZE", 320, minimum=32)
+PIXGEN_COVERAGE_THIN_BELOW = env_int("PIXGEN_COVERAGE_THIN_BELOW", 10, minimum=1)
+# A measured Fitzpatrick estimate this many types away from the clinician's label is flagged.
+PIXGEN_TONE_FLAG_DISTANCE = env_int("PIXGEN_TONE_FLAG_DISTANCE", 2, minimum=1)
+PIXGEN_MAX_BATCH_FILES = env_int("PIXGEN_MAX_BATCH_FILES", 200, minimum=1)
+DATA_UPLOAD_MAX_NUMBER_FILES = PIXGEN_MAX_BATCH_FILES + 1
+# Let large uploads reach the ingest service, which measures them and says what the cap is.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env_str("PIXGEN_LOG_LEVEL", "INFO")},
+}
+
+
+def filesystem_broker(folder: Path) -> tuple[str, dict]:
+    """kombu's filesystem transport: a real broker that needs no server, for one machine."""
+    for sub in ("queue", "processed"):
+        (folder / sub).mkdir(parents=True, exist_ok=True)
+    return "filesystem://", {
+        "data_folder_in": str(folder / "queue"),
+        "data_folder_out": str(folder / "queue"),
+        "processed_folder": str(folder / "processed"),
+        "store_processed": False,
+    }
+
+
+def s3_storage_options() -> dict:
+    return {
+        "bucket_name": env_str("PIXGEN_S3_BUCKET", required=True),
+        "endpoint_url": env_str("PIXGEN_S3_ENDPOINT_URL", None),
+        "region_name": env_str("PIXGEN_S3_REGION", None),
+        "access_key": env_str("PIXGEN_S3_ACCESS_KEY", None),
+        "secret_key": env_str("PIXGEN_S3_SECRET_KEY", None),
+        "default_acl": None,
+        "querystring_auth": True,
+        "file_overwrite": False,
+    }
+
+
+def storages_for(backend: str) -> dict:
+    static = {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"}
+    if backend == "s3":
+        default = {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": s3_storage_options()}
+    elif backend == "local":
+        default = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+    else:
+        from django.core.exceptions import ImproperlyConfigured
+
+        raise ImproperlyConfigured(f"PIXGEN_STORAGE={backend!r}: use 'local' or 's3'.")
+    return {"default": default, "staticfiles": static}

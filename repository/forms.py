@@ -1,0 +1,177 @@
+"""Web forms: they parse input; the services decide."""
+
+from django import forms
+from django.contrib.auth.forms import UserCreationForm
+from django.utils.translation import gettext_lazy as _
+
+from repository.models import ClinicianApplication, Diagnosis, ImageRequest, User
+from repository.vocabulary import (
+    AGE_BIN_CHOICES,
+    BodySite,
+    Confirmation,
+    Fitzpatrick,
+    Licence,
+    Modality,
+    Sex,
+)
+
+
+class SignUpForm(UserCreationForm):
+    class Meta:
+        model = User
+        fields = ("username", "email", "first_name", "last_name")
+
+
+class ClinicianApplicationForm(forms.ModelForm):
+    class Meta:
+        model = ClinicianApplication
+        fields = ("licence_number", "issuing_authority", "country", "institution", "specialty")
+
+
+class DecisionForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason (required to reject)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+class ImageMetadataFields(forms.Form):
+    diagnosis = forms.ModelChoiceField(queryset=Diagnosis.objects.active(), label=_("Diagnosis"))
+    diagnosis_confirmation = forms.ChoiceField(
+        choices=Confirmation.choices, label=_("Confirmed by")
+    )
+    fitzpatrick = forms.TypedChoiceField(
+        choices=Fitzpatrick.choices, coerce=int, label=_("Fitzpatrick type")
+    )
+    monk_tone = forms.TypedChoiceField(
+        choices=[("", _("— not recorded —"))] + [(i, str(i)) for i in range(1, 11)],
+        coerce=int,
+        empty_value=None,
+        required=False,
+        label=_("Monk skin tone"),
+    )
+    modality = forms.ChoiceField(choices=Modality.choices, label=_("Modality"))
+    body_site = forms.ChoiceField(choices=BodySite.choices, label=_("Body site"))
+    age_bin = forms.TypedChoiceField(
+        choices=[("", _("— not recorded —"))] + AGE_BIN_CHOICES,
+        coerce=int,
+        empty_value=None,
+        required=False,
+        label=_("Approximate age"),
+    )
+    sex = forms.ChoiceField(choices=Sex.choices, initial=Sex.UNKNOWN, label=_("Sex"))
+    lesion_identifier = forms.CharField(
+        max_length=64,
+        required=False,
+        label=_("Lesion identifier"),
+        help_text=_("Use the same identifier for several images of one lesion."),
+    )
+    licence = forms.ChoiceField(choices=Licence.choices, initial=Licence.CC_BY, label=_("Licence"))
+    request = forms.ModelChoiceField(
+        queryset=ImageRequest.objects.open(), required=False, label=_("Fulfils request")
+    )
+    consent_attested = forms.BooleanField(
+        required=True,
+        label=_(
+            "I attest that the patient consented to the open sharing of this de-identified image."
+        ),
+    )
+
+
+class UploadForm(ImageMetadataFields):
+    image = forms.FileField(label=_("Image (JPEG, PNG or WebP)"))
+    field_order = ["image"]
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput())
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        single = super().clean
+        if isinstance(data, list | tuple):
+            return [single(d, initial) for d in data]
+        return [single(data, initial)]
+
+
+class BatchUploadForm(forms.Form):
+    csv = forms.FileField(
+        label=_("Metadata CSV"),
+        help_text=_(
+            "HAM10000 columns (lesion_id, image_id, dx, dx_type, age, sex, localization) "
+            "plus fitzpatrick (1–6 or I–VI)."
+        ),
+    )
+    images = MultipleFileField(label=_("Image files"))
+    modality = forms.ChoiceField(choices=Modality.choices, label=_("Modality of these images"))
+    licence = forms.ChoiceField(choices=Licence.choices, initial=Licence.CC_BY, label=_("Licence"))
+    diagnosis_confirmation = forms.ChoiceField(
+        choices=Confirmation.choices,
+        initial=Confirmation.CLINICAL,
+        label=_("Confirmed by (when the CSV has no dx_type)"),
+    )
+    request = forms.ModelChoiceField(
+        queryset=ImageRequest.objects.open(), required=False, label=_("Fulfils request")
+    )
+    consent_attested = forms.BooleanField(
+        required=True,
+        label=_(
+            "I attest that every patient consented to the open sharing "
+            "of these de-identified images."
+        ),
+    )
+
+
+class RequestForm(forms.Form):
+    diagnosis = forms.ModelChoiceField(queryset=Diagnosis.objects.active(), label=_("Diagnosis"))
+    fitzpatrick_min = forms.TypedChoiceField(
+        choices=Fitzpatrick.choices, coerce=int, initial=4, label=_("Fitzpatrick from")
+    )
+    fitzpatrick_max = forms.TypedChoiceField(
+        choices=Fitzpatrick.choices, coerce=int, initial=6, label=_("Fitzpatrick to")
+    )
+    body_site = forms.ChoiceField(
+        choices=[("", _("— any —"))] + BodySite.choices, required=False, label=_("Body site")
+    )
+    modality = forms.ChoiceField(choices=Modality.choices, label=_("Modality"))
+    quantity = forms.IntegerField(min_value=1, max_value=10_000, label=_("How many are wanted"))
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}), label=_("Why they are needed")
+    )
+
+
+class ImageFilterForm(forms.Form):
+    diagnosis = forms.ModelChoiceField(
+        queryset=Diagnosis.objects.active(),
+        required=False,
+        to_field_name="code",
+        label=_("Diagnosis"),
+    )
+    fitzpatrick = forms.TypedChoiceField(
+        choices=[("", _("any"))] + Fitzpatrick.choices,
+        coerce=int,
+        empty_value=None,
+        required=False,
+        label=_("Fitzpatrick"),
+    )
+    body_site = forms.ChoiceField(
+        choices=[("", _("any"))] + BodySite.choices, required=False, label=_("Body site")
+    )
+    modality = forms.ChoiceField(
+        choices=[("", _("any"))] + Modality.choices, required=False, label=_("Modality")
+    )
+    request = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+
+class MaskUploadForm(forms.Form):
+    mask = forms.FileField(label=_("Mask PNG (lesion white, skin black, same size as the image)"))
+
+
+class TokenForm(forms.Form):
+    name = forms.CharField(max_length=100, required=False, label=_("Label for the new token"))

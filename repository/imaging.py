@@ -1,0 +1,133 @@
+"""Decode, check and de-identify an uploaded image file. Plain Pillow/NumPy, no Django."""
+
+import hashlib
+import io
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
+
+# A truncated file must fail loudly, not decode into grey bands.
+ImageFile.LOAD_TRUNCATED_IMAGES = False
+
+ACCEPTED_FORMATS = {"JPEG": "jpg", "MPO": "jpg", "PNG": "png", "WEBP": "png"}
+
+
+class ImageRejected(ValueError):
+    """The file is not an image PixGen accepts; the message says why, for the uploader."""
+
+
+@dataclass(frozen=True)
+class CleanImage:
+    content: bytes
+    extension: str
+    file_format: str
+    width: int
+    height: int
+    sha256: str
+    thumbnail: bytes
+
+
+def pixel_hash(rgb: Image.Image) -> str:
+    digest = hashlib.sha256(f"{rgb.width}x{rgb.height}:".encode())
+    digest.update(rgb.tobytes())
+    return digest.hexdigest()
+
+
+def _open_checked(data: bytes, *, max_pixels: int) -> Image.Image:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data))
+            if image.format not in ACCEPTED_FORMATS:
+                raise ImageRejected(
+                    f"{image.format or 'This'} files are not accepted; upload JPEG, PNG or WebP."
+                )
+            if image.width * image.height > max_pixels:
+                raise ImageRejected(
+                    f"The image is {image.width}×{image.height} pixels; the limit is "
+                    f"{max_pixels:,} pixels."
+                )
+            image.load()
+    except ImageRejected:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ImageRejected("The image declares more pixels than PixGen accepts.") from None
+    except UnidentifiedImageError:
+        raise ImageRejected(
+            "The file is not an image PixGen can read (JPEG, PNG or WebP)."
+        ) from None
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise ImageRejected(f"The image could not be decoded completely ({exc}).") from None
+    return image
+
+
+def _to_rgb(image: Image.Image) -> Image.Image:
+    image = ImageOps.exif_transpose(image)
+    if image.mode in ("RGBA", "LA") or (image.mode == "P" and "transparency" in image.info):
+        rgba = image.convert("RGBA")
+        background = Image.new("RGB", rgba.size, (255, 255, 255))
+        background.paste(rgba, mask=rgba.getchannel("A"))
+        image = background
+    rgb = image.convert("RGB")
+    # A fresh image from the raw pixels carries no info dict: no EXIF, GPS, XMP, ICC, comments.
+    return Image.frombytes("RGB", rgb.size, rgb.tobytes())
+
+
+def deidentify(data: bytes, *, max_bytes: int, max_pixels: int, thumbnail_size: int) -> CleanImage:
+    """Check a raw upload and return the re-encoded, metadata-free master and its thumbnail."""
+    if not data:
+        raise ImageRejected("The file is empty.")
+    if len(data) > max_bytes:
+        raise ImageRejected(
+            f"The file is {len(data) / 1048576:.1f} MB; the limit is {max_bytes / 1048576:.0f} MB."
+        )
+    source = _open_checked(data, max_pixels=max_pixels)
+    source_format = source.format
+    rgb = _to_rgb(source)
+    extension = ACCEPTED_FORMATS[source_format]
+    out = io.BytesIO()
+    if extension == "jpg":
+        rgb.save(out, format="JPEG", quality=95)
+    else:
+        rgb.save(out, format="PNG", compress_level=6)
+    thumb = rgb.copy()
+    thumb.thumbnail((thumbnail_size, thumbnail_size), Image.Resampling.LANCZOS)
+    thumb_out = io.BytesIO()
+    thumb.save(thumb_out, format="JPEG", quality=85)
+    return CleanImage(
+        content=out.getvalue(),
+        extension=extension,
+        file_format="JPEG" if extension == "jpg" else "PNG",
+        width=rgb.width,
+        height=rgb.height,
+        sha256=pixel_hash(rgb),
+        thumbnail=thumb_out.getvalue(),
+    )
+
+
+def decode_rgb(data: bytes) -> np.ndarray:
+    """Stored master bytes -> HxWx3 uint8 array."""
+    with Image.open(io.BytesIO(data)) as image:
+        return np.asarray(image.convert("RGB"))
+
+
+def decode_mask(data: bytes, *, size: tuple[int, int] | None = None) -> np.ndarray:
+    """A mask file (any mode; lesion where >= 128) -> HxW bool, checked against (width, height)."""
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            if size is not None and image.size != size:
+                raise ImageRejected(
+                    f"The mask is {image.width}×{image.height} but the image is "
+                    f"{size[0]}×{size[1]}; they must match."
+                )
+            return np.asarray(image.convert("L")) >= 128
+    except UnidentifiedImageError:
+        raise ImageRejected("The mask is not an image PixGen can read (PNG).") from None
+
+
+def encode_mask(mask: np.ndarray) -> bytes:
+    out = io.BytesIO()
+    Image.fromarray(np.where(mask, 255, 0).astype(np.uint8), mode="L").save(out, format="PNG")
+    return out.getvalue()

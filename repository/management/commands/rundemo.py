@@ -1,0 +1,68 @@
+import signal
+import subprocess
+import sys
+import time
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+
+class Command(BaseCommand):
+    help = "Migrate, load the demo, then run the web server and a Celery worker until Ctrl-C."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--addr", default="127.0.0.1:8000")
+        parser.add_argument("--no-demo-data", action="store_true")
+
+    def handle(self, *args, **opts):
+        call_command("migrate", interactive=False, verbosity=1)
+        call_command("collectstatic", interactive=False, verbosity=0)
+        if not opts["no_demo_data"]:
+            call_command("load_demo")
+        worker = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "pixgen",
+                "worker",
+                "--loglevel=INFO",
+                "-Q",
+                "default,training",
+                "--concurrency=2",
+                "--hostname=demo@%h",
+            ]
+        )
+        web = subprocess.Popen(
+            [sys.executable, "manage.py", "runserver", opts["addr"], "--noreload"],
+            cwd=settings.BASE_DIR,
+        )
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"PixGen is at http://{opts['addr']}/ (Ctrl-C stops the site and the worker)"
+            )
+        )
+        try:
+            while worker.poll() is None and web.poll() is None:
+                time.sleep(0.5)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            for proc in (web, worker):
+                if proc.poll() is None:
+                    proc.send_signal(signal.SIGTERM)
+            for proc in (web, worker):
+                try:
+                    proc.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+        if worker.returncode not in (0, None, -signal.SIGTERM) or web.returncode not in (
+            0,
+            None,
+            -signal.SIGTERM,
+        ):
+            self.stderr.write(
+                f"stopped: web exited {web.returncode}, worker exited {worker.returncode}"
+            )

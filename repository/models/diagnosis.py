@@ -1,0 +1,26 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class DiagnosisQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(is_active=True)
+
+
+class Diagnosis(models.Model):
+    """The controlled diagnosis vocabulary; moderators extend it in the admin, no code change."""
+
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    name = models.CharField(_("name"), max_length=120)
+    is_active = models.BooleanField(_("active"), default=True)
+    malignant = models.BooleanField(_("malignant"), default=False)
+    sort_order = models.PositiveIntegerField(default=100)
+
+    objects = DiagnosisQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["sort_order", "code"]
+        verbose_name_plural = _("diagnoses")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})"

@@ -1,0 +1,161 @@
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from repository.vocabulary import (
+    AGE_BIN_CHOICES,
+    BodySite,
+    Confirmation,
+    Fitzpatrick,
+    Licence,
+    Modality,
+    Sex,
+)
+
+
+class LesionImageQuerySet(models.QuerySet):
+    def public(self):
+        return self.filter(status=LesionImage.Status.PUBLIC)
+
+    def pending(self):
+        return self.filter(status=LesionImage.Status.PENDING)
+
+    def visible_to(self, user):
+        """Public images for everyone; a contributor also sees their own; moderators see all."""
+        if user.is_authenticated and user.is_moderator:
+            return self
+        if user.is_authenticated:
+            return self.filter(
+                models.Q(status=LesionImage.Status.PUBLIC) | models.Q(contributor=user)
+            )
+        return self.public()
+
+    def tone_flagged(self):
+        return self.filter(tone_flagged=True)
+
+
+class LesionImage(models.Model):
+    """A de-identified master image with its clinical labels, contributor and licence."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending moderation")
+        PUBLIC = "public", _("Public")
+        REJECTED = "rejected", _("Rejected")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+
+    class AnalysisStatus(models.TextChoices):
+        PENDING = "pending", _("Waiting for analysis")
+        DONE = "done", _("Analysed")
+        FAILED = "failed", _("Analysis failed")
+
+    class MaskSource(models.TextChoices):
+        CLASSICAL = "classical", _("Classical segmenter")
+        LEARNED = "learned", _("Learned segmenter")
+        MANUAL = "manual", _("Drawn or uploaded by a person")
+
+    image = models.FileField(_("image"), max_length=255)
+    thumbnail = models.FileField(_("thumbnail"), max_length=255)
+    sha256 = models.CharField(_("SHA-256 of the de-identified pixels"), max_length=64, unique=True)
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    file_format = models.CharField(max_length=8)
+    file_size = models.PositiveIntegerField()
+
+    modality = models.CharField(_("modality"), max_length=16, choices=Modality.choices)
+    diagnosis = models.ForeignKey(
+        "repository.Diagnosis", on_delete=models.PROTECT, related_name="images"
+    )
+    diagnosis_confirmation = models.CharField(
+        _("diagnosis confirmed by"), max_length=16, choices=Confirmation.choices
+    )
+    fitzpatrick = models.PositiveSmallIntegerField(
+        _("Fitzpatrick type"), choices=Fitzpatrick.choices
+    )
+    monk_tone = models.PositiveSmallIntegerField(
+        _("Monk skin tone"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(10)],
+    )
+    body_site = models.CharField(_("body site"), max_length=24, choices=BodySite.choices)
+    age_bin = models.PositiveSmallIntegerField(
+        _("approximate age"), null=True, blank=True, choices=AGE_BIN_CHOICES
+    )
+    sex = models.CharField(_("sex"), max_length=8, choices=Sex.choices, default=Sex.UNKNOWN)
+    licence = models.CharField(_("licence"), max_length=16, choices=Licence.choices)
+    consent_attested = models.BooleanField(_("consent attested"))
+    lesion_identifier = models.CharField(
+        _("lesion identifier"),
+        max_length=64,
+        blank=True,
+        help_text=_("Groups several images of one lesion."),
+    )
+    source_note = models.CharField(
+        _("source"), max_length=255, blank=True, help_text=_("Where an imported image came from.")
+    )
+    contributor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="contributions"
+    )
+    request = models.ForeignKey(
+        "repository.ImageRequest",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="images",
+    )
+
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    moderated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    moderated_at = models.DateTimeField(null=True, blank=True)
+    rejection_reason = models.TextField(blank=True)
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+
+    analysis_status = models.CharField(
+        max_length=16, choices=AnalysisStatus.choices, default=AnalysisStatus.PENDING
+    )
+    analysis_error = models.TextField(blank=True)
+    analysed_at = models.DateTimeField(null=True, blank=True)
+    mask = models.FileField(_("lesion mask"), max_length=255, blank=True)
+    mask_source = models.CharField(max_length=16, choices=MaskSource.choices, blank=True)
+    ita_deg = models.FloatField(_("ITA (degrees)"), null=True, blank=True)
+    measured_fitzpatrick = models.PositiveSmallIntegerField(
+        _("Fitzpatrick estimate from ITA"), null=True, blank=True, choices=Fitzpatrick.choices
+    )
+    tone_measurement = models.JSONField(default=dict, blank=True)
+    tone_flagged = models.BooleanField(
+        _("measured tone disagrees with label"), default=False, db_index=True
+    )
+
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = LesionImageQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["status", "diagnosis", "fitzpatrick"]),
+            models.Index(fields=["contributor", "status"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(fitzpatrick__gte=1, fitzpatrick__lte=6),
+                name="lesionimage_fitzpatrick_1_6",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(consent_attested=True), name="lesionimage_consent_attested"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.diagnosis.code} Fitzpatrick {self.get_fitzpatrick_display()}"
+
+    @property
+    def is_public(self) -> bool:
+        return self.status == self.Status.PUBLIC
+
+    def can_be_seen_by(self, user) -> bool:
+        return LesionImage.objects.visible_to(user).filter(pk=self.pk).exists()

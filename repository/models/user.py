@@ -1,0 +1,41 @@
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class User(AbstractUser):
+    """A PixGen account. Roles are flags granted by moderators (reviewer, moderator) or earned
+    (contributor: a verified clinician application; researcher: accepted data-use terms)."""
+
+    email = models.EmailField(_("e-mail address"), unique=True)
+    is_moderator = models.BooleanField(_("moderator"), default=False)
+    is_reviewer = models.BooleanField(_("reviewer (dermatologist SME)"), default=False)
+    data_terms_accepted_at = models.DateTimeField(
+        _("data-use terms accepted"), null=True, blank=True
+    )
+
+    @property
+    def is_verified_clinician(self) -> bool:
+        application = getattr(self, "clinician_application", None)
+        return application is not None and application.status == application.Status.VERIFIED
+
+    @property
+    def is_researcher(self) -> bool:
+        return self.data_terms_accepted_at is not None
+
+    @property
+    def is_contributor(self) -> bool:
+        return self.is_verified_clinician
+
+    @property
+    def role_names(self) -> list[str]:
+        roles = []
+        if self.is_verified_clinician:
+            roles.append(_("contributor"))
+        if self.is_reviewer:
+            roles.append(_("reviewer"))
+        if self.is_researcher:
+            roles.append(_("researcher"))
+        if self.is_moderator:
+            roles.append(_("moderator"))
+        return roles

@@ -1,0 +1,1 @@
+"""Every write and every rule of the repository app lives here (see DESIGN.md)."""

@@ -1,0 +1,147 @@
+"""Batch import: a metadata CSV (HAM10000's columns plus `fitzpatrick`) and its image files.
+Each row goes through image_ingest on its own, so one bad row never sinks the batch."""
+
+import csv
+import io
+from dataclasses import dataclass, field
+from pathlib import PurePath
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils.translation import gettext as _
+
+from repository.models import User
+from repository.services.ingest import image_ingest
+from repository.services.metadata import ImageMetadata
+from repository.services.permissions import require_verified_clinician
+from repository.vocabulary import HAM_DX_TYPE, HAM_LOCALIZATION, age_to_bin
+
+REQUIRED_COLUMNS = ("image_id", "dx", "fitzpatrick")
+MAX_CSV_BYTES = 5 * 1024 * 1024
+
+
+@dataclass
+class RowResult:
+    row: int
+    image_id: str
+    image_pk: int | None = None
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.image_pk is not None
+
+
+@dataclass
+class BatchReport:
+    rows: list[RowResult]
+
+    @property
+    def created(self) -> int:
+        return sum(1 for r in self.rows if r.ok)
+
+    @property
+    def failed(self) -> int:
+        return sum(1 for r in self.rows if not r.ok)
+
+
+def read_csv_rows(data: bytes) -> list[dict[str, str]]:
+    if len(data) > MAX_CSV_BYTES:
+        raise ValidationError({"csv": _("The CSV is larger than 5 MB.")})
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ValidationError({"csv": _("The CSV must be UTF-8 text.")}) from None
+    reader = csv.DictReader(io.StringIO(text))
+    columns = [c.strip().lower() for c in reader.fieldnames or []]
+    missing = [c for c in REQUIRED_COLUMNS if c not in columns]
+    if missing:
+        raise ValidationError(
+            {"csv": _("The CSV lacks the column(s): %(cols)s.") % {"cols": ", ".join(missing)}}
+        )
+    rows = [
+        {(k or "").strip().lower(): (v or "").strip() for k, v in row.items()} for row in reader
+    ]
+    if not rows:
+        raise ValidationError({"csv": _("The CSV has no rows.")})
+    return rows
+
+
+def _row_metadata(row: dict[str, str], defaults: dict) -> ImageMetadata:
+    age = row.get("age", "")
+    try:
+        age_bin = age_to_bin(float(age)) if age not in ("", "nan", "NaN") else None
+    except ValueError:
+        raise ValidationError(
+            {"age": _("Age %(age)r is not a number from 0 to 130.") % {"age": age}}
+        ) from None
+    localization = row.get("localization", "").lower() or row.get("body_site", "") or "unknown"
+    body_site = HAM_LOCALIZATION.get(localization, localization.replace(" ", "_"))
+    dx_type = row.get("dx_type", "").lower()
+    confirmation = HAM_DX_TYPE.get(dx_type, dx_type or defaults["diagnosis_confirmation"])
+    sex = row.get("sex", "").lower() or "unknown"
+    return ImageMetadata(
+        diagnosis=row["dx"],
+        fitzpatrick=row["fitzpatrick"],
+        modality=row.get("modality") or defaults["modality"],
+        diagnosis_confirmation=confirmation,
+        body_site=body_site,
+        licence=row.get("licence") or defaults["licence"],
+        consent_attested=defaults["consent_attested"],
+        sex=sex,
+        age_bin=age_bin,
+        monk_tone=row.get("monk_tone") or None,
+        lesion_identifier=row.get("lesion_id", ""),
+        source_note=row.get("source_note", "") or defaults.get("source_note", ""),
+        request=row.get("request") or defaults.get("request"),
+    )
+
+
+def _errors_of(exc: ValidationError) -> list[str]:
+    if hasattr(exc, "error_dict"):
+        return [f"{name}: {m}" for name, errs in exc.message_dict.items() for m in errs]
+    return list(exc.messages)
+
+
+def batch_import(
+    *,
+    contributor: User,
+    csv_data: bytes,
+    files: dict[str, object],
+    modality: str,
+    licence: str,
+    consent_attested: bool,
+    diagnosis_confirmation: str = "clinical",
+    source_note: str = "",
+    request=None,
+) -> BatchReport:
+    """Import every CSV row whose file is among `files` (keyed by file name or stem)."""
+    require_verified_clinician(contributor)
+    rows = read_csv_rows(csv_data)
+    by_stem = {PurePath(name).stem: f for name, f in files.items()}
+    defaults = {
+        "modality": modality,
+        "licence": licence,
+        "consent_attested": consent_attested,
+        "diagnosis_confirmation": diagnosis_confirmation,
+        "source_note": source_note,
+        "request": request,
+    }
+    results = []
+    for number, row in enumerate(rows, start=2):  # row 1 is the header
+        image_id = row.get("image_id", "")
+        result = RowResult(row=number, image_id=image_id)
+        fileobj = by_stem.get(PurePath(image_id).stem) if image_id else None
+        if fileobj is None:
+            result.errors.append(_("No file named %(id)s was uploaded.") % {"id": image_id or "?"})
+        else:
+            try:
+                image = image_ingest(
+                    contributor=contributor, fileobj=fileobj, metadata=_row_metadata(row, defaults)
+                )
+                result.image_pk = image.pk
+            except ValidationError as exc:
+                result.errors.extend(_errors_of(exc))
+            except PermissionDenied as exc:
+                result.errors.append(str(exc))
+        results.append(result)
+    return BatchReport(rows=results)

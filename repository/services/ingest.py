@@ -1,0 +1,98 @@
+"""The one way an image enters PixGen: web form, batch CSV, API and CLI all call image_ingest."""
+
+import logging
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from repository.imaging import ImageRejected, deidentify
+from repository.models import LesionImage, User
+from repository.services.metadata import ImageMetadata
+from repository.services.permissions import require_verified_clinician
+
+logger = logging.getLogger(__name__)
+
+
+def read_limited(fileobj, *, max_bytes: int) -> bytes:
+    """Read at most one byte past the cap, so an oversized upload is refused without loading it."""
+    if hasattr(fileobj, "seek"):
+        fileobj.seek(0)
+    return fileobj.read(max_bytes + 1)
+
+
+def _duplicate_error(existing: LesionImage) -> ValidationError:
+    url = reverse("image-detail", args=[existing.pk])
+    return ValidationError(
+        {
+            "image": _("This image is already in PixGen as image #%(id)s (%(url)s).")
+            % {"id": existing.pk, "url": url}
+        },
+        code="duplicate",
+    )
+
+
+def image_ingest(*, contributor: User, fileobj, metadata: ImageMetadata) -> LesionImage:
+    """Validate, de-identify and store one image, then queue its analysis after commit.
+
+    Either both the row and its files exist afterwards, or neither does."""
+    require_verified_clinician(contributor)
+    values = metadata.cleaned()
+    data = read_limited(fileobj, max_bytes=settings.PIXGEN_MAX_UPLOAD_BYTES)
+    try:
+        clean = deidentify(
+            data,
+            max_bytes=settings.PIXGEN_MAX_UPLOAD_BYTES,
+            max_pixels=settings.PIXGEN_MAX_IMAGE_PIXELS,
+            thumbnail_size=settings.PIXGEN_THUMBNAIL_SIZE,
+        )
+    except ImageRejected as exc:
+        raise ValidationError({"image": str(exc)}, code="invalid_image") from None
+    existing = LesionImage.objects.filter(sha256=clean.sha256).first()
+    if existing is not None:
+        raise _duplicate_error(existing)
+
+    stem = f"{clean.sha256[:2]}/{clean.sha256}"
+    written: list[str] = []
+    try:
+        written.append(
+            default_storage.save(f"images/{stem}.{clean.extension}", ContentFile(clean.content))
+        )
+        written.append(default_storage.save(f"thumbnails/{stem}.jpg", ContentFile(clean.thumbnail)))
+        with transaction.atomic():
+            image = LesionImage.objects.create(
+                image=written[0],
+                thumbnail=written[1],
+                sha256=clean.sha256,
+                width=clean.width,
+                height=clean.height,
+                file_format=clean.file_format,
+                file_size=len(clean.content),
+                contributor=contributor,
+                **values,
+            )
+            from repository.tasks import analyse_image_task
+
+            transaction.on_commit(lambda: analyse_image_task.delay(image.pk))
+    except IntegrityError:
+        _delete_files(written)
+        existing = LesionImage.objects.filter(sha256=clean.sha256).first()
+        if existing is not None:  # a concurrent upload of the same pixels won the race
+            raise _duplicate_error(existing) from None
+        raise
+    except BaseException:
+        _delete_files(written)
+        raise
+    return image
+
+
+def _delete_files(names: list[str]) -> None:
+    for name in names:
+        try:
+            default_storage.delete(name)
+        except Exception:  # the original error matters more than a failed clean-up
+            logger.exception("could not delete %s after a failed ingest", name)

@@ -1,0 +1,107 @@
+"""Validation of the clinical metadata that travels with an image, shared by the web form, the
+API, the batch CSV and the CLI."""
+
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+from repository.models import Diagnosis, ImageRequest
+from repository.vocabulary import (
+    AGE_BIN_CHOICES,
+    BodySite,
+    Confirmation,
+    Licence,
+    Modality,
+    Sex,
+    parse_fitzpatrick,
+)
+
+_AGE_BINS = {value for value, _label in AGE_BIN_CHOICES}
+
+
+@dataclass
+class ImageMetadata:
+    diagnosis: str | Diagnosis
+    fitzpatrick: int | str
+    modality: str
+    diagnosis_confirmation: str
+    body_site: str
+    licence: str
+    consent_attested: bool
+    sex: str = Sex.UNKNOWN
+    age_bin: int | None = None
+    monk_tone: int | None = None
+    lesion_identifier: str = ""
+    source_note: str = ""
+    request: ImageRequest | int | None = None
+
+    def cleaned(self) -> dict:
+        """Return model field values, or raise ValidationError naming each bad field."""
+        errors: dict[str, str] = {}
+        values: dict = {}
+        diagnosis = self.diagnosis
+        if not isinstance(diagnosis, Diagnosis):
+            diagnosis = (
+                Diagnosis.objects.active().filter(code=str(diagnosis).strip().lower()).first()
+            )
+            if diagnosis is None:
+                errors["diagnosis"] = _("Unknown diagnosis %(code)r.") % {"code": self.diagnosis}
+        values["diagnosis"] = diagnosis
+        try:
+            values["fitzpatrick"] = parse_fitzpatrick(self.fitzpatrick)
+        except ValueError:
+            errors["fitzpatrick"] = _("Fitzpatrick type must be I–VI (1–6), not %(v)r.") % {
+                "v": self.fitzpatrick
+            }
+        for name, choices in (
+            ("modality", Modality),
+            ("diagnosis_confirmation", Confirmation),
+            ("body_site", BodySite),
+            ("licence", Licence),
+            ("sex", Sex),
+        ):
+            value = getattr(self, name)
+            if value not in choices.values:
+                errors[name] = _("%(v)r is not one of: %(allowed)s.") % {
+                    "v": value,
+                    "allowed": ", ".join(choices.values),
+                }
+            values[name] = value
+        if self.consent_attested is not True:
+            errors["consent_attested"] = _(
+                "You must attest that the patient consented to sharing this image."
+            )
+        values["consent_attested"] = True
+        if self.age_bin not in (None, "") and int(self.age_bin) not in _AGE_BINS:
+            errors["age_bin"] = _("Age must be a 5-year bin (0, 5, 10, … 90).")
+        values["age_bin"] = None if self.age_bin in (None, "") else int(self.age_bin)
+        if self.monk_tone not in (None, "") and not 1 <= int(self.monk_tone) <= 10:
+            errors["monk_tone"] = _("Monk skin tone must be 1–10.")
+        values["monk_tone"] = None if self.monk_tone in (None, "") else int(self.monk_tone)
+        values["lesion_identifier"] = str(self.lesion_identifier or "").strip()[:64]
+        values["source_note"] = str(self.source_note or "").strip()[:255]
+        values["request"] = self._cleaned_request(values, errors)
+        if errors:
+            raise ValidationError(errors)
+        return values
+
+    def _cleaned_request(self, values: dict, errors: dict) -> ImageRequest | None:
+        request = self.request
+        if request in (None, ""):
+            return None
+        if not isinstance(request, ImageRequest):
+            request = ImageRequest.objects.filter(pk=request).first()
+            if request is None:
+                errors["request"] = _("That image request does not exist.")
+                return None
+        diagnosis, fitzpatrick = values.get("diagnosis"), values.get("fitzpatrick")
+        if (
+            diagnosis is not None
+            and fitzpatrick is not None
+            and not request.accepts(diagnosis_id=diagnosis.pk, fitzpatrick=fitzpatrick)
+        ):
+            errors["request"] = _(
+                "This image does not match the request (%(request)s), or the request is closed."
+            ) % {"request": request}
+        return request

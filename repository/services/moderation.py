@@ -1,0 +1,65 @@
+"""Moderation of contributions: publish, reject, withdraw. Conditional updates make each
+decision happen once, even with two moderators on the same item."""
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from repository.models import LesionImage, User
+from repository.services.notifications import notify
+from repository.services.permissions import require_authenticated, require_moderator
+from repository.services.requests import request_refresh
+
+Status = LesionImage.Status
+
+
+def _decide(*, image: LesionImage, moderator: User, status: str, reason: str = "") -> LesionImage:
+    with transaction.atomic():
+        updated = LesionImage.objects.filter(pk=image.pk, status=Status.PENDING).update(
+            status=status,
+            moderated_by=moderator,
+            moderated_at=timezone.now(),
+            rejection_reason=reason,
+            updated_at=timezone.now(),
+        )
+        if not updated:
+            raise ValidationError(_("Image #%(id)s is no longer pending.") % {"id": image.pk})
+        image.refresh_from_db()
+        if image.request_id:
+            request_refresh(request=image.request)
+    return image
+
+
+def image_publish(*, image: LesionImage, moderator: User) -> LesionImage:
+    require_moderator(moderator)
+    return _decide(image=image, moderator=moderator, status=Status.PUBLIC)
+
+
+def image_reject(*, image: LesionImage, moderator: User, reason: str) -> LesionImage:
+    require_moderator(moderator)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": _("Give the contributor a reason for the rejection.")})
+    image = _decide(image=image, moderator=moderator, status=Status.REJECTED, reason=reason)
+    notify(
+        user=image.contributor,
+        subject=_("Image #%(id)s was not published") % {"id": image.pk},
+        body=_("A moderator rejected image #%(id)s: %(reason)s")
+        % {"id": image.pk, "reason": reason},
+    )
+    return image
+
+
+def image_withdraw(*, image: LesionImage, user: User) -> LesionImage:
+    """The contributor (or a moderator) takes an image out of listings and future exports."""
+    require_authenticated(user)
+    if image.contributor_id != user.pk and not user.is_moderator:
+        raise PermissionDenied(_("Only the contributor or a moderator can withdraw this image."))
+    updated = LesionImage.objects.filter(
+        pk=image.pk, status__in=[Status.PENDING, Status.PUBLIC]
+    ).update(status=Status.WITHDRAWN, withdrawn_at=timezone.now(), updated_at=timezone.now())
+    if not updated:
+        raise ValidationError(_("Image #%(id)s cannot be withdrawn now.") % {"id": image.pk})
+    image.refresh_from_db()
+    return image

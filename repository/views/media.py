@@ -1,0 +1,26 @@
+"""Image files are served through here, never from a public media URL, so that a pending or
+rejected image is never reachable by someone who may not see it."""
+
+import mimetypes
+
+from django.core.files.storage import default_storage
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404
+
+from repository.models import LesionImage
+
+KINDS = {"image": "image", "thumbnail": "thumbnail", "mask": "mask"}
+
+
+def image_file(request, pk: int, kind: str):
+    image = get_object_or_404(LesionImage, pk=pk)
+    if kind not in KINDS or not image.can_be_seen_by(request.user):
+        raise Http404
+    field = getattr(image, KINDS[kind])
+    if not field or not default_storage.exists(field.name):
+        raise Http404
+    content_type = mimetypes.guess_type(field.name)[0] or "application/octet-stream"
+    response = FileResponse(default_storage.open(field.name, "rb"), content_type=content_type)
+    response["Cache-Control"] = "public, max-age=86400" if image.is_public else "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

@@ -1,0 +1,1 @@
+"""Plain PyTorch/NumPy code for synthesis: no Django imports, nothing runs on import."""

@@ -1,0 +1,69 @@
+import pytest
+from django.core.management import CommandError, call_command
+
+from repository.models import LesionImage, User
+from tests.conftest import DEMO_DIR
+
+pytestmark = pytest.mark.django_db
+
+
+def test_import_images_command_imports_the_demo_csv(clinician, capsys):
+    call_command(
+        "import_images",
+        "--csv",
+        str(DEMO_DIR / "metadata.csv"),
+        "--images",
+        str(DEMO_DIR / "images"),
+        "--contributor",
+        clinician.username,
+        "--consent-attested",
+    )
+    out = capsys.readouterr().out
+    assert "35 imported, 0 not imported" in out
+    assert LesionImage.objects.filter(contributor=clinician).count() == 35
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--contributor", "nobody", "--consent-attested"], "No user named"),
+        (["--contributor", "{clinician}"], "--consent-attested"),
+    ],
+)
+def test_import_images_command_refuses_bad_input(clinician, args, message):
+    args = [a.format(clinician=clinician.username) for a in args]
+    with pytest.raises(CommandError, match=message):
+        call_command(
+            "import_images",
+            "--csv",
+            str(DEMO_DIR / "metadata.csv"),
+            "--images",
+            str(DEMO_DIR / "images"),
+            *args,
+        )
+
+
+def test_import_by_an_unverified_user_is_a_command_error(plain_user):
+    with pytest.raises(CommandError, match="verified clinicians"):
+        call_command(
+            "import_images",
+            "--csv",
+            str(DEMO_DIR / "metadata.csv"),
+            "--images",
+            str(DEMO_DIR / "images"),
+            "--contributor",
+            plain_user.username,
+            "--consent-attested",
+        )
+
+
+def test_load_demo_is_idempotent(capsys):
+    call_command("load_demo")
+    call_command("load_demo")
+    out = capsys.readouterr().out
+    assert "0 imported now, 35 already present" in out
+    assert LesionImage.objects.count() == 35
+    assert LesionImage.objects.public().count() == 32
+    assert User.objects.get(username="moderator").is_moderator
+    assert User.objects.get(username="clinician").is_verified_clinician
+    assert User.objects.get(username="researcher").api_tokens.count() == 1
