@@ -4,6 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | sha1sum | cut -c1-12)
+MAGENTA_STAMP := $(VENV)/.magenta-$(shell sha1sum requirements-magenta.txt | cut -c1-12)
 
 .PHONY: demo test lint format chromium bench-ingest worker web
 
@@ -11,6 +12,11 @@ $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	@rm -f $(VENV)/.installed-* && touch $@
+
+# The optional TF-Hub tone-transfer backend: the test suite exercises it, the demo does not.
+$(MAGENTA_STAMP): $(STAMP) requirements-magenta.txt
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-magenta.txt
+	@rm -f $(VENV)/.magenta-* && touch $@
 
 demo: $(STAMP)
 	$(BIN)/python manage.py rundemo
@@ -30,7 +36,7 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-test: $(STAMP) chromium lint
+test: $(STAMP) $(MAGENTA_STAMP) chromium lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench-ingest: $(STAMP)

@@ -11,8 +11,31 @@ from repository.models import (
 )
 
 
+class ModeratorAccess:
+    """Moderators run the admin without per-model Django permissions; rows that own files
+    (images) are never deleted here, only withdrawn or rejected through the services."""
+
+    def _moderator(self, request) -> bool:
+        return request.user.is_active and (request.user.is_superuser or request.user.is_moderator)
+
+    def has_module_permission(self, request):
+        return self._moderator(request)
+
+    def has_view_permission(self, request, obj=None):
+        return self._moderator(request)
+
+    def has_change_permission(self, request, obj=None):
+        return self._moderator(request)
+
+    def has_add_permission(self, request):
+        return self._moderator(request)
+
+    def has_delete_permission(self, request, obj=None):
+        return self._moderator(request)
+
+
 @admin.register(User)
-class PixGenUserAdmin(UserAdmin):
+class PixGenUserAdmin(ModeratorAccess, UserAdmin):
     fieldsets = UserAdmin.fieldsets + (
         ("PixGen roles", {"fields": ("is_moderator", "is_reviewer", "data_terms_accepted_at")}),
     )
@@ -21,7 +44,7 @@ class PixGenUserAdmin(UserAdmin):
 
 
 @admin.register(ClinicianApplication)
-class ClinicianApplicationAdmin(admin.ModelAdmin):
+class ClinicianApplicationAdmin(ModeratorAccess, admin.ModelAdmin):
     list_display = ("user", "institution", "country", "status", "created_at")
     list_filter = ("status", "country")
     search_fields = ("user__username", "licence_number", "institution")
@@ -29,13 +52,13 @@ class ClinicianApplicationAdmin(admin.ModelAdmin):
 
 
 @admin.register(Diagnosis)
-class DiagnosisAdmin(admin.ModelAdmin):
+class DiagnosisAdmin(ModeratorAccess, admin.ModelAdmin):
     list_display = ("code", "name", "malignant", "is_active", "sort_order")
     list_editable = ("is_active", "sort_order")
 
 
 @admin.register(LesionImage)
-class LesionImageAdmin(admin.ModelAdmin):
+class LesionImageAdmin(ModeratorAccess, admin.ModelAdmin):
     list_display = (
         "id",
         "diagnosis",
@@ -47,7 +70,14 @@ class LesionImageAdmin(admin.ModelAdmin):
     )
     list_filter = ("status", "diagnosis", "fitzpatrick", "modality", "tone_flagged")
     search_fields = ("sha256", "lesion_identifier")
+
     # Files and hashes are written by the ingest service only.
+    def has_add_permission(self, request):
+        return False  # images enter through the ingest service only
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
     readonly_fields = (
         "image",
         "thumbnail",
@@ -61,12 +91,12 @@ class LesionImageAdmin(admin.ModelAdmin):
 
 
 @admin.register(ImageRequest)
-class ImageRequestAdmin(admin.ModelAdmin):
+class ImageRequestAdmin(ModeratorAccess, admin.ModelAdmin):
     list_display = ("id", "diagnosis", "fitzpatrick_min", "fitzpatrick_max", "quantity", "status")
     list_filter = ("status", "diagnosis")
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin):
+class ApiTokenAdmin(ModeratorAccess, admin.ModelAdmin):
     list_display = ("prefix", "user", "name", "created_at", "last_used_at", "revoked_at")
     readonly_fields = ("prefix", "key_hash")

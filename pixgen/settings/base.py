@@ -140,12 +140,13 @@ LOGGING = {
 
 def filesystem_broker(folder: Path) -> tuple[str, dict]:
     """kombu's filesystem transport: a real broker that needs no server, for one machine."""
-    for sub in ("queue", "processed"):
+    for sub in ("queue", "processed", "control"):
         (folder / sub).mkdir(parents=True, exist_ok=True)
     return "filesystem://", {
         "data_folder_in": str(folder / "queue"),
         "data_folder_out": str(folder / "queue"),
         "processed_folder": str(folder / "processed"),
+        "control_folder": str(folder / "control"),
         "store_processed": False,
     }
 

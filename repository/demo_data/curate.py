@@ -2,6 +2,7 @@
 
 Five images per HAM10000 diagnosis: full-resolution originals where the subset has enough,
 the 200x150 set for the rest. Masks are written as {0,255} PNGs the size of their image.
+`fitzpatrick` is PixGen's estimate from the ITA of the skin outside the shipped mask.
 """
 
 import csv
@@ -9,7 +10,12 @@ import shutil
 import sys
 from pathlib import Path
 
+import numpy as np
 from PIL import Image
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # run as a script from anywhere
+
+from synthesis.ml.skin_tone import measure_tone  # noqa: E402
 
 PER_DIAGNOSIS = 5
 DIAGNOSES = ["akiec", "bcc", "bkl", "df", "mel", "nv", "vasc"]
@@ -38,10 +44,15 @@ def main(shared: Path, out: Path) -> None:
             mask = Image.open(folder / "masks_200x150" / f"{image_id}_segmentation.png").convert(
                 "L"
             )
-        mask.point(lambda v: 255 if v >= 128 else 0).save(out / "masks" / f"{image_id}.png")
+        mask = mask.point(lambda v: 255 if v >= 128 else 0)
+        mask.save(out / "masks" / f"{image_id}.png")
         row["source"] = "ham10000-fullres" if folder == full else "ham10000-small"
+        rgb = np.asarray(Image.open(out / "images" / f"{image_id}.jpg").convert("RGB"))
+        tone = measure_tone(rgb, np.asarray(mask) > 0)
+        row["fitzpatrick"] = tone.estimated_fitzpatrick
     with open(out / "metadata.csv", "w", newline="") as fh:
-        fields = ["lesion_id", "image_id", "dx", "dx_type", "age", "sex", "localization", "source"]
+        fields = ["lesion_id", "image_id", "dx", "dx_type", "age", "sex", "localization"]
+        fields += ["source", "fitzpatrick"]
         writer = csv.DictWriter(fh, fieldnames=fields)
         writer.writeheader()
         writer.writerows(r for _, r in chosen)

@@ -239,3 +239,13 @@ def test_mask_of_wrong_size_is_refused(client, clinician):
     )
     assert response.status_code == 400
     assert "must match" in response.content.decode()
+
+
+def test_moderators_use_the_django_admin(client, clinician, moderator):
+    ingest(clinician)
+    client.force_login(moderator)
+    assert client.get("/admin/repository/lesionimage/").status_code == 200
+    assert client.get("/admin/repository/diagnosis/add/").status_code == 200
+    assert client.get("/admin/repository/lesionimage/add/").status_code == 403
+    client.force_login(clinician)
+    assert client.get("/admin/repository/lesionimage/").status_code == 302  # to the admin login

@@ -1,0 +1,1 @@
+"""Skin-tone transfer backends; the public entry point is synthesis.ml.tone_transfer."""
