@@ -1,0 +1,101 @@
+"""Lesion masks from a U-Net at any image size: resize, predict, resize back, threshold."""
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+import torch
+from scipy import ndimage
+from torch import nn
+from torch.nn import functional as F
+
+from synthesis.ml.unet import normalize
+
+if TYPE_CHECKING:
+    from synthesis.ml.segmentation_training import TrainedSegmenter
+
+DEFAULT_IMAGE_SIZE = 128
+
+
+def _model_and_size(
+    model_or_trained: "nn.Module | TrainedSegmenter", image_size: int | None
+) -> tuple[nn.Module, int]:
+    if isinstance(model_or_trained, nn.Module):
+        return model_or_trained, image_size or DEFAULT_IMAGE_SIZE
+    return model_or_trained.build_model(), image_size or model_or_trained.config.image_size
+
+
+def _to_input(rgb: np.ndarray, size: int) -> torch.Tensor:
+    if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
+        raise ValueError(f"need a uint8 HxWx3 RGB image, got {rgb.dtype} {rgb.shape}")
+    image = torch.tensor(rgb).permute(2, 0, 1).float().div(255)[None]
+    return F.interpolate(image, size=(size, size), mode="bilinear", antialias=True)[0]
+
+
+def clean_mask(mask: np.ndarray, min_fraction: float = 0.1) -> np.ndarray:
+    """Fill holes and drop 8-connected blobs smaller than min_fraction of the largest one."""
+    labels, count = ndimage.label(mask, structure=np.ones((3, 3), dtype=bool))
+    if count <= 1:
+        return ndimage.binary_fill_holes(mask)
+    sizes = np.bincount(labels.ravel())
+    sizes[0] = 0
+    keep = sizes >= min_fraction * sizes.max()
+    keep[0] = False
+    return ndimage.binary_fill_holes(keep[labels])
+
+
+def predict_probabilities(
+    model_or_trained: "nn.Module | TrainedSegmenter",
+    images: Sequence[np.ndarray],
+    *,
+    image_size: int | None = None,
+    batch_size: int = 16,
+) -> list[np.ndarray]:
+    """Lesion probability (float32, each image's own HxW) for each uint8 RGB image."""
+    model, size = _model_and_size(model_or_trained, image_size)
+    model.eval()
+    device = next(model.parameters()).device
+    out: list[np.ndarray] = []
+    with torch.no_grad():
+        for start in range(0, len(images), batch_size):
+            chunk = images[start : start + batch_size]
+            batch = torch.stack([_to_input(rgb, size) for rgb in chunk]).to(device)
+            probs = torch.sigmoid(model(normalize(batch))).cpu()
+            for rgb, prob in zip(chunk, probs, strict=True):
+                full = F.interpolate(prob[None], size=rgb.shape[:2], mode="bilinear")
+                out.append(full[0, 0].numpy())
+    return out
+
+
+def predict_masks(
+    model_or_trained: "nn.Module | TrainedSegmenter",
+    images: Sequence[np.ndarray],
+    *,
+    threshold: float = 0.5,
+    postprocess: bool = True,
+    image_size: int | None = None,
+    batch_size: int = 16,
+) -> list[np.ndarray]:
+    """Boolean lesion masks, one per image at its own HxW; batched on the model's device."""
+    probs = predict_probabilities(
+        model_or_trained, images, image_size=image_size, batch_size=batch_size
+    )
+    masks = [prob > threshold for prob in probs]
+    return [clean_mask(m) for m in masks] if postprocess else masks
+
+
+def predict_mask(
+    model_or_trained: "nn.Module | TrainedSegmenter",
+    rgb: np.ndarray,
+    *,
+    threshold: float = 0.5,
+    postprocess: bool = True,
+    image_size: int | None = None,
+) -> np.ndarray:
+    """Boolean HxW lesion mask for one uint8 HxWx3 image.
+
+    A bare model is run at `image_size` (default 128); a TrainedSegmenter at its config's size.
+    """
+    return predict_masks(
+        model_or_trained, [rgb], threshold=threshold, postprocess=postprocess, image_size=image_size
+    )[0]
