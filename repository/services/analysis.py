@@ -8,11 +8,10 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from synthesis.ml.segmentation_classical import segment_lesion
-from synthesis.ml.skin_tone import measure_tone
 
 from repository.imaging import ImageRejected, decode_mask, decode_rgb, encode_mask
 from repository.models import LesionImage
+from synthesis.ml.skin_tone import measure_tone
 
 logger = logging.getLogger(__name__)
 
@@ -39,9 +38,13 @@ def image_analyse(*, image_id: int) -> LesionImage | None:
         with default_storage.open(image.mask.name, "rb") as fh:
             mask = decode_mask(fh.read(), size=(image.width, image.height))
     else:
-        mask = segment_lesion(rgb)
+        # The best trained U-Net when there is one, else the classical segmenter.
+        from synthesis.services.segmenters import segmenter_default
+
+        segmenter = segmenter_default()
+        mask = segmenter.segment(rgb)
         image.mask = _store_mask(image, mask)
-        image.mask_source = LesionImage.MaskSource.CLASSICAL
+        image.mask_source = segmenter.mask_source
     try:
         tone = measure_tone(rgb, mask)
     except ValueError as exc:

@@ -12,6 +12,10 @@ class Command(BaseCommand):
             contributor=users["clinician"], moderator=users["moderator"]
         )
         self.stdout.write(f"Demo images: {created} imported now, {existing} already present.")
+        from synthesis.services.templates import style_templates_load_defaults
+
+        templates = style_templates_load_defaults(user=users["moderator"])
+        self.stdout.write(f"Style templates: {len(templates)} default templates created now.")
         self.stdout.write("Demo accounts (username / password — role):")
         for spec in DEMO_ACCOUNTS:
             self.stdout.write(f"  {spec.username:<11} / {spec.password:<18} — {spec.role}")

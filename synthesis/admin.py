@@ -1,0 +1,120 @@
+from django.contrib import admin
+
+from repository.admin import ModeratorAccess
+from synthesis.models import JobItem, SegmenterModel, StyleTemplate, SynthesisJob, SyntheticImage
+
+
+class ReadOnlyFiles(ModeratorAccess):
+    """Rows that own files are written by the services only: no add or delete here."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class JobItemInline(admin.TabularInline):
+    model = JobItem
+    extra = 0
+    fields = ("source_image", "target_key", "status", "attempts", "error", "result")
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(SynthesisJob)
+class SynthesisJobAdmin(ReadOnlyFiles, admin.ModelAdmin):
+    list_display = (
+        "id",
+        "kind",
+        "status",
+        "items_done",
+        "items_failed",
+        "items_total",
+        "created_by",
+        "created_at",
+    )
+    list_filter = ("kind", "status")
+    readonly_fields = (
+        "kind",
+        "created_by",
+        "params",
+        "progress",
+        "celery_task_id",
+        "started_at",
+        "finished_at",
+    )
+    inlines = [JobItemInline]
+
+
+@admin.register(SyntheticImage)
+class SyntheticImageAdmin(ReadOnlyFiles, admin.ModelAdmin):
+    list_display = (
+        "id",
+        "method",
+        "backend",
+        "diagnosis",
+        "fitzpatrick",
+        "measured_ita",
+        "in_band",
+        "status",
+        "created_at",
+    )
+    list_filter = ("status", "method", "backend", "fitzpatrick", "in_band")
+    search_fields = ("sha256",)
+    readonly_fields = (
+        "image",
+        "thumbnail",
+        "sha256",
+        "width",
+        "height",
+        "method",
+        "backend",
+        "model_version",
+        "source_image",
+        "target",
+        "params",
+        "seed",
+        "measurements",
+        "measured_ita",
+        "in_band",
+        "job",
+        "created_by",
+    )
+
+
+@admin.register(StyleTemplate)
+class StyleTemplateAdmin(ReadOnlyFiles, admin.ModelAdmin):
+    list_display = ("name", "fitzpatrick", "ita_deg", "is_active", "created_at")
+    list_filter = ("fitzpatrick", "is_active")
+    list_editable = ("is_active",)
+    readonly_fields = (
+        "patch",
+        "ita_deg",
+        "lab_stats",
+        "width",
+        "height",
+        "source_image",
+        "crop_box",
+    )
+
+
+@admin.register(SegmenterModel)
+class SegmenterModelAdmin(ReadOnlyFiles, admin.ModelAdmin):
+    list_display = ("version", "val_dice", "device", "is_active", "created_at")
+    list_filter = ("is_active",)
+    list_editable = ("is_active",)
+    readonly_fields = (
+        "version",
+        "checkpoint",
+        "data_snapshot",
+        "hyperparameters",
+        "metrics",
+        "val_dice",
+        "wall_seconds",
+        "device",
+        "job",
+    )

@@ -1,0 +1,139 @@
+"""Web forms of the synthesis pages: they parse input; the services decide."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from repository.forms import ImageFilterForm
+from repository.vocabulary import Fitzpatrick
+from synthesis.ml.tone_transfer import BACKENDS, DEFAULT_BACKEND
+from synthesis.models import StyleTemplate
+
+BACKEND_LABELS = {
+    "melanin": _("melanin (default: adds epidermal melanin, keeps the lesion's texture)"),
+    "lab-stats": _("lab-stats (matches the skin's Lab statistics)"),
+    "magenta": _("magenta (TF-Hub arbitrary image stylization; needs a model handle)"),
+}
+
+
+class TargetMode:
+    TYPES = "types"
+    ITA = "ita"
+    TEMPLATES = "templates"
+    CHOICES = [
+        (TYPES, _("Fitzpatrick types")),
+        (ITA, _("An ITA angle")),
+        (TEMPLATES, _("A mix of two style templates")),
+    ]
+
+
+class ToneJobForm(ImageFilterForm):
+    """Image filters as on the image list, then targets and the backend."""
+
+    image_ids = forms.CharField(
+        required=False,
+        label=_("Only these image numbers"),
+        help_text=_("Optional, comma-separated, e.g. 12, 15, 31. Leave empty to use the filters."),
+    )
+    mode = forms.ChoiceField(
+        choices=TargetMode.CHOICES,
+        initial=TargetMode.TYPES,
+        widget=forms.RadioSelect,
+        label=_("Target"),
+    )
+    fitzpatrick_targets = forms.TypedMultipleChoiceField(
+        choices=Fitzpatrick.choices,
+        coerce=int,
+        required=False,
+        initial=[4, 5, 6],
+        widget=forms.CheckboxSelectMultiple,
+        label=_("Target Fitzpatrick types"),
+    )
+    ita = forms.FloatField(required=False, label=_("Target ITA (degrees, −90 to 90)"))
+    template_a = forms.ModelChoiceField(
+        queryset=StyleTemplate.objects.active(), required=False, label=_("Template A (α = 0)")
+    )
+    template_b = forms.ModelChoiceField(
+        queryset=StyleTemplate.objects.active(), required=False, label=_("Template B (α = 1)")
+    )
+    alpha = forms.FloatField(required=False, label=_("Alpha (0 to 1)"))
+    backend = forms.ChoiceField(
+        choices=[(name, BACKEND_LABELS.get(name, name)) for name in BACKENDS],
+        initial=DEFAULT_BACKEND,
+        label=_("Backend"),
+    )
+    handle = forms.CharField(
+        required=False,
+        label=_("Magenta model handle"),
+        help_text=_("A local SavedModel folder or a TF-Hub URL (magenta only)."),
+    )
+    seed = forms.IntegerField(initial=0, min_value=0, label=_("Random seed"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields.pop("request", None)
+
+    def clean_image_ids(self):
+        text = self.cleaned_data.get("image_ids", "").replace("#", "")
+        parts = [p.strip() for p in text.replace(";", ",").split(",") if p.strip()]
+        if not all(p.isdigit() for p in parts):
+            raise forms.ValidationError(_("Give image numbers separated by commas."))
+        return [int(p) for p in parts]
+
+    def targets(self) -> list[dict]:
+        """The chosen targets, as the service takes them (it checks them)."""
+        data = self.cleaned_data
+        if data["mode"] == TargetMode.ITA:
+            return [{"kind": "ita", "ita_deg": data.get("ita")}]
+        if data["mode"] == TargetMode.TEMPLATES:
+            return [
+                {
+                    "kind": "templates",
+                    "template_a": data.get("template_a") and data["template_a"].pk,
+                    "template_b": data.get("template_b") and data["template_b"].pk,
+                    "alpha": data.get("alpha"),
+                }
+            ]
+        return [
+            {"kind": "fitzpatrick", "fitzpatrick": t} for t in data.get("fitzpatrick_targets") or []
+        ]
+
+    def image_filter(self) -> dict:
+        return {
+            k: self.cleaned_data.get(k)
+            for k in ("diagnosis", "fitzpatrick", "body_site", "modality")
+        }
+
+
+class StyleTemplateForm(forms.Form):
+    name = forms.CharField(max_length=120, label=_("Name"))
+    fitzpatrick = forms.TypedChoiceField(
+        choices=Fitzpatrick.choices, coerce=int, label=_("Fitzpatrick type it represents")
+    )
+    patch = forms.FileField(required=False, label=_("Upload a skin patch (JPEG, PNG or WebP)"))
+    image = forms.IntegerField(required=False, min_value=1, label=_("…or cut it from image number"))
+    left = forms.IntegerField(required=False, min_value=0, label=_("Left (px)"))
+    top = forms.IntegerField(required=False, min_value=0, label=_("Top (px)"))
+    width = forms.IntegerField(required=False, min_value=1, label=_("Width (px)"))
+    height = forms.IntegerField(required=False, min_value=1, label=_("Height (px)"))
+
+    def clean(self):
+        data = super().clean()
+        has_upload = bool(data.get("patch"))
+        has_crop = data.get("image") is not None
+        if has_upload == has_crop:
+            raise forms.ValidationError(
+                _("Either upload a patch, or give an image number and a box to cut — not both.")
+            )
+        if has_crop and any(data.get(k) is None for k in ("left", "top", "width", "height")):
+            raise forms.ValidationError(_("Give the box's left, top, width and height."))
+        return data
+
+
+class TrainSegmenterForm(forms.Form):
+    epochs = forms.IntegerField(min_value=1, max_value=500, initial=30, label=_("Epochs"))
+    image_size = forms.TypedChoiceField(
+        choices=[(64, "64"), (128, "128"), (192, "192"), (256, "256")],
+        coerce=int,
+        initial=128,
+        label=_("Training resolution (px)"),
+    )

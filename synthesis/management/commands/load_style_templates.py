@@ -1,0 +1,16 @@
+from django.core.management.base import BaseCommand
+
+from synthesis.models import StyleTemplate
+from synthesis.services.templates import style_templates_load_defaults
+
+
+class Command(BaseCommand):
+    help = "Create the default style templates, one per Fitzpatrick type (idempotent)."
+
+    def handle(self, *args, **opts):
+        created = style_templates_load_defaults()
+        for template in created:
+            self.stdout.write(f"  {template.name}: measured ITA {template.ita_deg:.1f}°")
+        self.stdout.write(
+            f"Style templates: {len(created)} created now, {StyleTemplate.objects.count()} in all."
+        )

@@ -1,0 +1,45 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class SegmenterModelQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(is_active=True)
+
+    def by_val_dice(self):
+        return self.order_by(models.F("val_dice").desc(nulls_last=True), "-created_at", "-id")
+
+    def best(self):
+        """The active model with the highest validation Dice, or None."""
+        return self.active().by_val_dice().first()
+
+
+class SegmenterModel(models.Model):
+    """A trained U-Net lesion segmenter: checkpoint, data snapshot, hyper-parameters, metrics."""
+
+    version = models.CharField(_("version"), max_length=32, unique=True)
+    checkpoint = models.FileField(_("checkpoint"), max_length=255)
+    # Which images (ids and a fingerprint of their pixels and masks) it was trained on.
+    data_snapshot = models.JSONField(default=dict, blank=True)
+    hyperparameters = models.JSONField(default=dict, blank=True)
+    metrics = models.JSONField(default=dict, blank=True)
+    val_dice = models.FloatField(_("validation Dice"), null=True, blank=True, db_index=True)
+    wall_seconds = models.FloatField(null=True, blank=True)
+    device = models.CharField(max_length=32, blank=True)
+    job = models.ForeignKey(
+        "synthesis.SynthesisJob",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="segmenter_models",
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = SegmenterModelQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.version

@@ -1,0 +1,70 @@
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class SynthesisJobQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(status__in=SynthesisJob.ACTIVE)
+
+    def of_kind(self, kind: str):
+        return self.filter(kind=kind)
+
+
+class SynthesisJob(models.Model):
+    """One piece of synthesis work run by the Celery worker: tone transfer, training…"""
+
+    class Kind(models.TextChoices):
+        TONE_TRANSFER = "tone_transfer", _("Skin-tone transfer")
+        TRAIN_SEGMENTER = "train_segmenter", _("Train a lesion segmenter")
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        FAILED = "failed", _("Failed")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    ACTIVE = (Status.QUEUED, Status.RUNNING)
+    FINISHED = (Status.SUCCEEDED, Status.FAILED, Status.CANCELLED)
+
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    status = models.CharField(
+        max_length=16, choices=Status.choices, default=Status.QUEUED, db_index=True
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="synthesis_jobs"
+    )
+    params = models.JSONField(default=dict, blank=True)
+    items_total = models.PositiveIntegerField(default=0)
+    items_done = models.PositiveIntegerField(default=0)
+    items_failed = models.PositiveIntegerField(default=0)
+    progress = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+    celery_task_id = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = SynthesisJobQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.get_kind_display()} ({self.get_status_display()})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in self.ACTIVE
+
+    @property
+    def percent(self) -> int:
+        """Share of the work finished, 0–100 (items for tone transfer, epochs for training)."""
+        if self.kind == self.Kind.TRAIN_SEGMENTER:
+            epochs = self.progress.get("epochs") or 0
+            done = self.progress.get("epoch") or 0
+            return round(100 * done / epochs) if epochs else 0
+        if not self.items_total:
+            return 100 if self.status in self.FINISHED else 0
+        return round(100 * (self.items_done + self.items_failed) / self.items_total)

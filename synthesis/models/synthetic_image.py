@@ -1,0 +1,102 @@
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from repository.vocabulary import AGE_BIN_CHOICES, BodySite, Fitzpatrick, Licence, Sex
+
+
+class SyntheticImageQuerySet(models.QuerySet):
+    def pending_review(self):
+        return self.filter(status=SyntheticImage.Status.PENDING_REVIEW)
+
+    def public(self):
+        """Approved, and derived from an image that is itself still public (if any): a
+        withdrawn source takes its derivatives out of the open database with it."""
+        return self.filter(status=SyntheticImage.Status.APPROVED).filter(
+            models.Q(source_image__isnull=True) | models.Q(source_image__status="public")
+        )
+
+    def visible_to(self, user):
+        """Moderators and reviewers see every synthetic image; everyone else approved ones only."""
+        if user.is_authenticated and (user.is_moderator or user.is_reviewer):
+            return self
+        return self.public()
+
+
+class SyntheticImage(models.Model):
+    """A generated image with its full provenance; public only after dermatologist review."""
+
+    class Method(models.TextChoices):
+        TONE_TRANSFER = "tone_transfer", _("Skin-tone transfer")
+
+    class Status(models.TextChoices):
+        PENDING_REVIEW = "pending_review", _("Pending review")
+        APPROVED = "approved", _("Approved")
+        REJECTED = "rejected", _("Rejected")
+
+    image = models.FileField(_("image"), max_length=255)
+    thumbnail = models.FileField(_("thumbnail"), max_length=255)
+    sha256 = models.CharField(_("SHA-256 of the pixels"), max_length=64, db_index=True)
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+
+    method = models.CharField(max_length=32, choices=Method.choices)
+    backend = models.CharField(max_length=32, blank=True)
+    # The backend's code version for tone transfer; a trained model's version for a generator.
+    model_version = models.CharField(max_length=64, blank=True)
+    source_image = models.ForeignKey(
+        "repository.LesionImage",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="synthetic_images",
+    )
+    diagnosis = models.ForeignKey(
+        "repository.Diagnosis", on_delete=models.PROTECT, related_name="+"
+    )
+    fitzpatrick = models.PositiveSmallIntegerField(
+        _("target Fitzpatrick type"), null=True, blank=True, choices=Fitzpatrick.choices
+    )
+    target = models.JSONField(default=dict)
+    templates = models.ManyToManyField(
+        "synthesis.StyleTemplate", blank=True, related_name="synthetic_images"
+    )
+    params = models.JSONField(default=dict, blank=True)
+    seed = models.BigIntegerField(default=0)
+    measurements = models.JSONField(default=dict, blank=True)
+    measured_ita = models.FloatField(_("skin ITA after transfer"), null=True, blank=True)
+    in_band = models.BooleanField(_("skin tone in the target band"), null=True)
+    body_site = models.CharField(max_length=24, choices=BodySite.choices, blank=True)
+    age_bin = models.PositiveSmallIntegerField(null=True, blank=True, choices=AGE_BIN_CHOICES)
+    sex = models.CharField(max_length=8, choices=Sex.choices, default=Sex.UNKNOWN)
+    # The source image's licence binds its derivatives.
+    licence = models.CharField(max_length=16, choices=Licence.choices)
+    job = models.ForeignKey(
+        "synthesis.SynthesisJob",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="synthetic_images",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    status = models.CharField(
+        max_length=16, choices=Status.choices, default=Status.PENDING_REVIEW, db_index=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    objects = SyntheticImageQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"synthetic #{self.pk} ({self.get_method_display()}, {self.get_status_display()})"
+
+    @property
+    def is_public(self) -> bool:
+        return self.status == self.Status.APPROVED
+
+    def can_be_seen_by(self, user) -> bool:
+        return SyntheticImage.objects.visible_to(user).filter(pk=self.pk).exists()

@@ -1,0 +1,251 @@
+"""Synthesis jobs: create (everything checked up front), cancel, remove items, retry, fail."""
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from repository.models import Diagnosis, LesionImage
+from synthesis.models import JobItem, StyleTemplate, SynthesisJob
+from synthesis.services.permissions import require_synthesis_staff
+from synthesis.services.targets import backend_check, target_key, target_parse
+
+Status = SynthesisJob.Status
+ItemStatus = JobItem.Status
+FILTER_KEYS = ("diagnosis", "fitzpatrick", "body_site", "modality", "request")
+
+
+def max_job_items() -> int:
+    return int(settings.PIXGEN_SYNTHESIS_MAX_JOB_ITEMS)
+
+
+def images_select(*, image_filter: dict | None = None, image_ids=None):
+    """Public images matching the image list's filters and/or an explicit list of ids."""
+    images = LesionImage.objects.public()
+    values = {
+        k: v for k, v in (image_filter or {}).items() if k in FILTER_KEYS and v not in (None, "")
+    }
+    if "diagnosis" in values:
+        diagnosis = values["diagnosis"]
+        if isinstance(diagnosis, Diagnosis):
+            images = images.filter(diagnosis=diagnosis)
+        else:
+            images = images.filter(diagnosis__code=diagnosis)
+    for key in ("fitzpatrick", "body_site", "modality"):
+        if key in values:
+            images = images.filter(**{key: values[key]})
+    if "request" in values:
+        images = images.filter(request_id=values["request"])
+    if image_ids:
+        ids = [int(i) for i in image_ids]
+        images = images.filter(pk__in=ids)
+        missing = sorted(set(ids) - set(images.values_list("pk", flat=True)))
+        if missing:
+            raise ValidationError(
+                {
+                    "image_ids": _("Not public (or no such image): %(ids)s.")
+                    % {"ids": ", ".join(f"#{i}" for i in missing)}
+                }
+            )
+    return images.order_by("pk")
+
+
+def _filter_description(image_filter: dict | None) -> dict:
+    out = {}
+    for key, value in (image_filter or {}).items():
+        if key in FILTER_KEYS and value not in (None, ""):
+            out[key] = value.code if isinstance(value, Diagnosis) else str(value)
+    return out
+
+
+def _needs_style_templates(backend: str, targets: list[dict]) -> None:
+    """magenta paints a style image: Fitzpatrick targets need an active template of that type."""
+    if backend != "magenta":
+        return
+    for target in targets:
+        if (
+            target["kind"] == "fitzpatrick"
+            and not StyleTemplate.objects.for_fitzpatrick(target["fitzpatrick"]).exists()
+        ):
+            raise ValidationError(
+                {
+                    "targets": _(
+                        "The magenta backend needs a style template of Fitzpatrick type "
+                        "%(t)s; there is none."
+                    )
+                    % {"t": target["fitzpatrick"]}
+                }
+            )
+        if target["kind"] == "ita" and not StyleTemplate.objects.active().exists():
+            raise ValidationError(
+                {"targets": _("The magenta backend needs at least one style template.")}
+            )
+
+
+def job_create_tone_transfer(
+    *,
+    user,
+    targets: list[dict],
+    image_filter: dict | None = None,
+    image_ids=None,
+    backend: str | None = None,
+    backend_params: dict | None = None,
+    seed: int = 0,
+) -> SynthesisJob:
+    """One job: every selected public image × every target. Queued after commit."""
+    require_synthesis_staff(user)
+    errors: dict[str, list] = {}
+    parsed: list[dict] = []
+    if not targets:
+        errors["targets"] = [_("Choose at least one target.")]
+    for raw in targets or []:
+        try:
+            parsed.append(target_parse(raw))
+        except ValidationError as exc:
+            errors.setdefault("targets", []).extend(exc.messages)
+    try:
+        backend, backend_params = backend_check(backend, backend_params)
+    except ValidationError as exc:
+        for key, messages in exc.message_dict.items():
+            errors.setdefault(key, []).extend(messages)
+    if not errors:
+        try:
+            _needs_style_templates(backend, parsed)
+        except ValidationError as exc:
+            errors.setdefault("targets", []).extend(exc.messages)
+    try:
+        seed = int(seed or 0)
+    except (TypeError, ValueError):
+        errors["seed"] = [_("The seed must be a whole number.")]
+    try:
+        images = list(images_select(image_filter=image_filter, image_ids=image_ids))
+    except ValidationError as exc:
+        errors.setdefault("image_ids", []).extend(exc.messages)
+        images = []
+    if not images and "image_ids" not in errors:
+        errors.setdefault("__all__", []).append(_("No public image matches the selection."))
+    unique = {target_key(t): t for t in parsed}
+    count = len(images) * len(unique)
+    if count > max_job_items():
+        errors.setdefault("__all__", []).append(
+            _("That is %(n)s outputs; one job may make at most %(max)s. Narrow the selection.")
+            % {"n": count, "max": max_job_items()}
+        )
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        job = SynthesisJob.objects.create(
+            kind=SynthesisJob.Kind.TONE_TRANSFER,
+            created_by=user,
+            params={
+                "backend": backend,
+                "backend_params": backend_params,
+                "seed": seed,
+                "targets": list(unique.values()),
+                "image_filter": _filter_description(image_filter),
+                "image_ids": [i.pk for i in images] if image_ids else None,
+            },
+            items_total=count,
+        )
+        JobItem.objects.bulk_create(
+            JobItem(job=job, source_image=image, target_key=key, target=target)
+            for image in images
+            for key, target in unique.items()
+        )
+        job_enqueue(job)
+    return job
+
+
+def job_enqueue(job: SynthesisJob) -> None:
+    """Queue the job's task after commit and remember its Celery id."""
+    from synthesis.tasks import run_tone_transfer_job_task, train_segmenter_task
+
+    task = run_tone_transfer_job_task
+    if job.kind == SynthesisJob.Kind.TRAIN_SEGMENTER:
+        task = train_segmenter_task
+
+    def send():
+        result = task.delay(job.pk)
+        SynthesisJob.objects.filter(pk=job.pk).update(celery_task_id=result.id or "")
+
+    transaction.on_commit(send)
+
+
+def job_refresh_counts(*, job_id: int) -> None:
+    counts = JobItem.objects.filter(job_id=job_id).aggregate(
+        total=Count("pk", filter=~Q(status__in=[ItemStatus.REMOVED])),
+        done=Count("pk", filter=Q(status=ItemStatus.SUCCEEDED)),
+        failed=Count("pk", filter=Q(status=ItemStatus.FAILED)),
+    )
+    SynthesisJob.objects.filter(pk=job_id).update(
+        items_total=counts["total"], items_done=counts["done"], items_failed=counts["failed"]
+    )
+
+
+def job_cancel(*, job: SynthesisJob, user) -> SynthesisJob:
+    """Stop a queued or running job: queued items are cancelled; a running item finishes."""
+    require_synthesis_staff(user)
+    with transaction.atomic():
+        updated = SynthesisJob.objects.filter(pk=job.pk, status__in=SynthesisJob.ACTIVE).update(
+            status=Status.CANCELLED, finished_at=timezone.now()
+        )
+        if not updated:
+            raise ValidationError(_("Job #%(id)s has already finished.") % {"id": job.pk})
+        job.items.filter(status=ItemStatus.QUEUED).update(status=ItemStatus.CANCELLED)
+    job.refresh_from_db()
+    return job
+
+
+def job_item_remove(*, item: JobItem, user) -> JobItem:
+    require_synthesis_staff(user)
+    updated = JobItem.objects.filter(pk=item.pk, status=ItemStatus.QUEUED).update(
+        status=ItemStatus.REMOVED
+    )
+    if not updated:
+        item.refresh_from_db()
+        raise ValidationError(
+            _("Only queued items can be removed; item #%(id)s is %(status)s.")
+            % {"id": item.pk, "status": item.get_status_display().lower()}
+        )
+    job_refresh_counts(job_id=item.job_id)
+    item.refresh_from_db()
+    return item
+
+
+def job_items_retry(*, job: SynthesisJob, user) -> int:
+    """Queue the failed items (and any a failed job left queued) again; returns how many."""
+    require_synthesis_staff(user)
+    if job.kind != SynthesisJob.Kind.TONE_TRANSFER:
+        raise ValidationError(_("Only tone-transfer jobs have items to retry."))
+    with transaction.atomic():
+        locked = SynthesisJob.objects.select_for_update().get(pk=job.pk)
+        if locked.status == Status.RUNNING:
+            raise ValidationError(_("The job is still running; retry when it has finished."))
+        retried = locked.items.filter(status=ItemStatus.FAILED).update(
+            status=ItemStatus.QUEUED, error=""
+        )
+        leftover = locked.items.filter(status=ItemStatus.QUEUED).count()
+        if not leftover:
+            raise ValidationError(_("There are no failed items to retry."))
+        if locked.status != Status.QUEUED:
+            SynthesisJob.objects.filter(pk=job.pk).update(
+                status=Status.QUEUED, error="", finished_at=None
+            )
+            job_enqueue(locked)
+        job_refresh_counts(job_id=job.pk)
+    job.refresh_from_db()
+    return max(retried, leftover)
+
+
+def job_fail(*, job_id: int, reason: str) -> None:
+    """Mark an active job FAILED with the reason; an item caught mid-run fails with it."""
+    with transaction.atomic():
+        SynthesisJob.objects.filter(pk=job_id, status__in=SynthesisJob.ACTIVE).update(
+            status=Status.FAILED, error=reason[:4000], finished_at=timezone.now()
+        )
+        JobItem.objects.filter(job_id=job_id, status=ItemStatus.RUNNING).update(
+            status=ItemStatus.FAILED, error=reason[:4000], finished_at=timezone.now()
+        )
+    job_refresh_counts(job_id=job_id)

@@ -1,0 +1,186 @@
+"""Training a U-Net segmenter on the repository's own image/mask pairs, as a job.
+
+Training data: public images whose mask a person drew or uploaded, plus demo images whose
+shipped expert mask is in repository/demo_data (matched by pixel hash)."""
+
+import hashlib
+import io
+import logging
+import time
+from functools import cache
+
+import numpy as np
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from PIL import Image
+
+from repository.imaging import ImageRejected, decode_mask, decode_rgb, pixel_hash
+from repository.models import LesionImage
+from repository.services.demo import DEMO_DIR
+from synthesis.models import SegmenterModel, SynthesisJob
+from synthesis.services.files import delete_files, read_stored
+from synthesis.services.jobs import job_enqueue
+from synthesis.services.permissions import require_moderator
+
+logger = logging.getLogger(__name__)
+Status = SynthesisJob.Status
+MIN_PAIRS = 4
+
+
+@cache
+def demo_masks() -> dict[str, bytes]:
+    """Pixel hash of each shipped demo image -> its expert mask (PNG bytes)."""
+    out = {}
+    for path in sorted((DEMO_DIR / "images").glob("*.jpg")):
+        mask_path = DEMO_DIR / "masks" / f"{path.stem}.png"
+        if mask_path.exists():
+            with Image.open(path) as img:
+                out[pixel_hash(img.convert("RGB"))] = mask_path.read_bytes()
+    return out
+
+
+def training_pairs() -> tuple[list[tuple[np.ndarray, np.ndarray]], dict]:
+    """(pairs, data snapshot) from the repository's images with a person's or an expert mask."""
+    shipped = demo_masks()
+    manual = Q(mask_source=LesionImage.MaskSource.MANUAL) & ~Q(mask="")
+    images = LesionImage.objects.public().filter(manual | Q(sha256__in=list(shipped)))
+    pairs, ids, shas, skipped = [], [], [], []
+    for image in images.order_by("pk"):
+        by_person = image.mask and image.mask_source == LesionImage.MaskSource.MANUAL
+        try:
+            data = read_stored(image.mask.name) if by_person else shipped[image.sha256]
+            mask = decode_mask(data, size=(image.width, image.height))
+            rgb = decode_rgb(read_stored(image.image.name))
+        except (ImageRejected, OSError, KeyError) as exc:
+            skipped.append({"image": image.pk, "reason": str(exc)})
+            continue
+        pairs.append((rgb, mask))
+        ids.append(image.pk)
+        shas.append(f"{image.pk}:{image.sha256}")
+    listing = ",".join(shas)
+    snapshot = {
+        "image_ids": ids,
+        "images": len(ids),
+        "sha_list_hash": hashlib.sha256(listing.encode()).hexdigest(),
+        "skipped": skipped,
+        "taken_at": timezone.now().isoformat(),
+    }
+    return pairs, snapshot
+
+
+def segmenter_train_job_create(
+    *, user, config: dict | None = None, enqueue: bool = True
+) -> SynthesisJob:
+    """A moderator asks for a new segmenter; the training queue's worker runs it (unless the
+    caller, the CLI, runs it in-process)."""
+    require_moderator(user)
+    from synthesis.ml.segmentation_training import SegmenterConfig
+
+    values = {k: v for k, v in (config or {}).items() if v is not None}
+    try:
+        SegmenterConfig.from_dict(values)
+        small = [k for k in ("epochs", "image_size", "batch_size") if int(values.get(k, 1)) < 1]
+        if small:
+            raise ValueError(f"{', '.join(small)} must be at least 1")
+    except (TypeError, ValueError) as exc:
+        raise ValidationError(_("Bad training settings: %s") % exc) from None
+    with transaction.atomic():
+        job = SynthesisJob.objects.create(
+            kind=SynthesisJob.Kind.TRAIN_SEGMENTER, created_by=user, params={"config": values}
+        )
+        if enqueue:
+            job_enqueue(job)
+    return job
+
+
+def _next_version() -> str:
+    last = SegmenterModel.objects.filter(version__startswith="unet-").order_by("-version").first()
+    number = int(last.version.split("-")[1]) + 1 if last else 1
+    return f"unet-{number:04d}"
+
+
+def segmenter_train_run(*, job_id: int, device: str | None = None) -> SegmenterModel | None:
+    """Claim a queued training job, train, and store a new SegmenterModel version."""
+    from synthesis.ml.segmentation_training import SegmenterConfig, save_checkpoint, train_segmenter
+
+    claimed = SynthesisJob.objects.filter(pk=job_id, status=Status.QUEUED).update(
+        status=Status.RUNNING, started_at=timezone.now()
+    )
+    if not claimed:
+        return None  # already running elsewhere, finished or cancelled
+    job = SynthesisJob.objects.get(pk=job_id)
+    pairs, snapshot = training_pairs()
+    if len(pairs) < MIN_PAIRS:
+        raise ValidationError(
+            _("Only %(n)s images have a person's or an expert mask; at least %(min)s are needed.")
+            % {"n": len(pairs), "min": MIN_PAIRS}
+        )
+    config = SegmenterConfig.from_dict(job.params.get("config") or {})
+    last_check = [0.0, False]
+
+    def should_stop() -> bool:
+        if time.monotonic() - last_check[0] > 1.0:
+            last_check[0] = time.monotonic()
+            last_check[1] = not SynthesisJob.objects.filter(
+                pk=job_id, status=Status.RUNNING
+            ).exists()
+        return last_check[1]
+
+    def progress(record: dict) -> None:
+        SynthesisJob.objects.filter(pk=job_id).update(
+            progress={
+                k: record.get(k) for k in ("epoch", "epochs", "loss", "val_dice", "best_val_dice")
+            }
+        )
+
+    trained = train_segmenter(
+        pairs, config, device=device, progress=progress, should_stop=should_stop
+    )
+    if not SynthesisJob.objects.filter(pk=job_id, status=Status.RUNNING).exists():
+        return None  # cancelled while training: nothing is stored
+    metrics = {k: v for k, v in trained.metrics.items() if k != "history"}
+    metrics["history"] = trained.metrics.get("history", [])
+    buffer = io.BytesIO()
+    save_checkpoint(trained, buffer)
+    return _store(job, trained, metrics, snapshot, buffer.getvalue())
+
+
+def _progress(job_id: int) -> dict:
+    return SynthesisJob.objects.filter(pk=job_id).values_list("progress", flat=True).first() or {}
+
+
+def _store(job, trained, metrics, snapshot, checkpoint: bytes) -> SegmenterModel:
+    snapshot = {**snapshot, "data_fingerprint": metrics.get("data_fingerprint")}
+    for _attempt in range(3):
+        version = _next_version()
+        name = default_storage.save(f"segmenters/{version}.pt", ContentFile(checkpoint))
+        try:
+            with transaction.atomic():
+                model = SegmenterModel.objects.create(
+                    version=version,
+                    checkpoint=name,
+                    data_snapshot=snapshot,
+                    hyperparameters=trained.config.as_dict(),
+                    metrics=metrics,
+                    val_dice=metrics.get("val_dice"),
+                    wall_seconds=metrics.get("wall_seconds"),
+                    device=str(metrics.get("device", "")),
+                    job=job,
+                )
+                SynthesisJob.objects.filter(pk=job.pk, status=Status.RUNNING).update(
+                    status=Status.SUCCEEDED,
+                    finished_at=timezone.now(),
+                    progress={**_progress(job.pk), "version": version, "val_dice": model.val_dice},
+                )
+            return model
+        except IntegrityError:  # a concurrent run took this version number
+            delete_files([name])
+        except BaseException:
+            delete_files([name])
+            raise
+    raise RuntimeError("could not allocate a segmenter version")

@@ -1,0 +1,236 @@
+"""Running tone-transfer jobs: claim an item, render it, store a SyntheticImage with its files.
+
+Every output is stored in one go: either the row, its files and the item's link all exist, or
+none does. Bad input fails the item with a message; the worker carries on."""
+
+import io
+import logging
+
+import numpy as np
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from PIL import Image
+
+from repository.imaging import ImageRejected, decode_mask, decode_rgb, pixel_hash
+from synthesis.models import JobItem, StyleTemplate, SynthesisJob, SyntheticImage
+from synthesis.services.files import delete_files, read_stored
+from synthesis.services.jobs import job_refresh_counts
+from synthesis.services.segmenters import segmenter_default
+from synthesis.services.targets import tone_target_build
+from synthesis.services.templates import style_template_to_ml
+
+logger = logging.getLogger(__name__)
+Status = SynthesisJob.Status
+ItemStatus = JobItem.Status
+
+
+class ItemError(Exception):
+    """Bad input for one item: its message is shown on the item."""
+
+
+def _still_running(job_id: int) -> bool:
+    return SynthesisJob.objects.filter(pk=job_id, status=Status.RUNNING).exists()
+
+
+def tone_transfer_run_job(*, job_id: int) -> SynthesisJob | None:
+    """Claim a queued job and run its queued items until none is left or it is cancelled."""
+    now = timezone.now()
+    claimed = SynthesisJob.objects.filter(pk=job_id, status=Status.QUEUED).update(
+        status=Status.RUNNING, started_at=now, finished_at=None, error=""
+    )
+    job = SynthesisJob.objects.filter(pk=job_id).first()
+    if job is None or job.status != Status.RUNNING:
+        return job  # cancelled, finished or vanished: nothing to do
+    if not claimed:
+        # A redelivered task (its worker died): items it had claimed get another go.
+        job.items.filter(status=ItemStatus.RUNNING, result__isnull=True).update(
+            status=ItemStatus.QUEUED
+        )
+    while _still_running(job_id):
+        item = job.items.filter(status=ItemStatus.QUEUED).order_by("pk").first()
+        if item is None:
+            break
+        tone_transfer_run_item(item_id=item.pk)
+    job_refresh_counts(job_id=job_id)
+    job.refresh_from_db()
+    if job.items_total and job.items_failed == job.items_total:
+        final = {"status": Status.FAILED, "error": f"All {job.items_total} items failed."}
+    else:
+        final = {"status": Status.SUCCEEDED}
+    SynthesisJob.objects.filter(pk=job_id, status=Status.RUNNING).update(
+        finished_at=timezone.now(), **final
+    )
+    job.refresh_from_db()
+    return job
+
+
+def tone_transfer_run_item(*, item_id: int) -> SyntheticImage | None:
+    """Render one queued item; a second call (or a second worker) finds it claimed and returns."""
+    claimed = JobItem.objects.filter(pk=item_id, status=ItemStatus.QUEUED).update(
+        status=ItemStatus.RUNNING, attempts=F("attempts") + 1, started_at=timezone.now(), error=""
+    )
+    if not claimed:
+        return None
+    item = JobItem.objects.select_related("job", "source_image").get(pk=item_id)
+    try:
+        synthetic = _render_and_store(item)
+    except SoftTimeLimitExceeded:
+        raise  # the task marks the job (and this item) failed
+    except (ItemError, ValidationError) as exc:
+        _item_failed(item, " ".join(getattr(exc, "messages", None) or [str(exc)]))
+        return None
+    except Exception as exc:  # a bug or a broken file: one failed item, not a dead worker
+        logger.exception("tone transfer item %s failed", item_id)
+        _item_failed(item, f"{type(exc).__name__}: {exc}")
+        return None
+    job_refresh_counts(job_id=item.job_id)
+    return synthetic
+
+
+def _item_failed(item: JobItem, message: str) -> None:
+    JobItem.objects.filter(pk=item.pk, status=ItemStatus.RUNNING).update(
+        status=ItemStatus.FAILED, error=message[:4000], finished_at=timezone.now()
+    )
+    job_refresh_counts(job_id=item.job_id)
+
+
+def load_source(image) -> tuple[np.ndarray, np.ndarray, dict]:
+    """(rgb, lesion mask, where the mask came from) for a stored LesionImage."""
+    rgb = decode_rgb(read_stored(image.image.name))
+    if image.mask:
+        try:
+            mask = decode_mask(read_stored(image.mask.name), size=(rgb.shape[1], rgb.shape[0]))
+        except ImageRejected as exc:
+            raise ItemError(f"The lesion mask of image #{image.pk} is unusable: {exc}") from None
+        return rgb, mask, {"source": image.mask_source or "stored"}
+    segmenter = segmenter_default()
+    # The image has no mask yet (its analysis has not run): compute one, do not store it here.
+    return rgb, segmenter.segment(rgb), {"source": "computed", "segmenter": segmenter.version}
+
+
+def _templates_for(target: dict, backend: str) -> tuple[dict, list[StyleTemplate]]:
+    rows: list[StyleTemplate] = []
+    if target["kind"] == "templates":
+        ids = [target["template_a"], target["template_b"]]
+        found = {t.pk: t for t in StyleTemplate.objects.filter(pk__in=ids)}
+        missing = [i for i in ids if i not in found]
+        if missing:
+            raise ItemError(f"Style template #{missing[0]} no longer exists.")
+        rows = [found[i] for i in ids]
+    elif backend == "magenta":
+        # magenta needs a style image for a Fitzpatrick/ITA target: the newest active template
+        # of that type, or the one nearest in ITA.
+        if target["kind"] == "fitzpatrick":
+            row = StyleTemplate.objects.for_fitzpatrick(target["fitzpatrick"]).first()
+        else:
+            candidates = list(StyleTemplate.objects.active())
+            row = min(candidates, key=lambda t: abs(t.ita_deg - target["ita_deg"]), default=None)
+        if row is None:
+            raise ItemError(
+                "The magenta backend needs a style template for this target; none is active."
+            )
+        rows = [row]
+    return {t.pk: style_template_to_ml(t) for t in rows}, rows
+
+
+def _render_and_store(item: JobItem) -> SyntheticImage:
+    # TensorFlow, which magenta loads, segfaults unless torch and torchvision come first.
+    import torch  # noqa: F401
+    import torchvision  # noqa: F401
+
+    from synthesis.ml.tone_transfer import transfer
+
+    job, source = item.job, item.source_image
+    backend = job.params.get("backend", "melanin")
+    params = dict(job.params.get("backend_params") or {})
+    seed = int(job.params.get("seed") or 0)
+    rgb, mask, mask_info = load_source(source)
+    ml_templates, template_rows = _templates_for(item.target, backend)
+    if backend == "magenta" and item.target["kind"] != "templates":
+        params["style_template"] = ml_templates[template_rows[0].pk]
+    try:
+        target = tone_target_build(item.target, ml_templates)
+        result = transfer(rgb, mask, target, backend=backend, seed=seed, **params)
+    except (ValueError, RuntimeError) as exc:
+        raise ItemError(str(exc)) from None
+    recorded = {**result.params, "mask": mask_info}
+    return synthetic_store(
+        item=item,
+        pixels=result.image,
+        backend=result.backend,
+        model_version=result.code_version,
+        target={**item.target, **result.target.as_dict(), "kind": item.target["kind"]},
+        params=recorded,
+        seed=result.seed,
+        measurements=result.measurements,
+        templates=template_rows,
+    )
+
+
+def _encode(pixels: np.ndarray) -> tuple[bytes, bytes, str]:
+    image = Image.fromarray(pixels)
+    out = io.BytesIO()
+    image.save(out, format="PNG", compress_level=6)
+    thumb = image.copy()
+    size = settings.PIXGEN_THUMBNAIL_SIZE
+    thumb.thumbnail((size, size), Image.Resampling.LANCZOS)
+    thumb_out = io.BytesIO()
+    thumb.save(thumb_out, format="JPEG", quality=85)
+    return out.getvalue(), thumb_out.getvalue(), pixel_hash(image)
+
+
+def synthetic_store(
+    *, item: JobItem, pixels, backend, model_version, target, params, seed, measurements, templates
+) -> SyntheticImage:
+    """Write the files, the row and the item's link together; undo the files if any step fails."""
+    content, thumbnail, digest = _encode(pixels)
+    source, job = item.source_image, item.job
+    stem = f"{digest[:2]}/{digest}-{item.pk}"
+    written: list[str] = []
+    try:
+        written.append(default_storage.save(f"synthetic/{stem}.png", ContentFile(content)))
+        written.append(
+            default_storage.save(f"synthetic_thumbnails/{stem}.jpg", ContentFile(thumbnail))
+        )
+        with transaction.atomic():
+            synthetic = SyntheticImage.objects.create(
+                image=written[0],
+                thumbnail=written[1],
+                sha256=digest,
+                width=pixels.shape[1],
+                height=pixels.shape[0],
+                method=SyntheticImage.Method.TONE_TRANSFER,
+                backend=backend,
+                model_version=model_version,
+                source_image=source,
+                diagnosis_id=source.diagnosis_id,
+                fitzpatrick=target.get("fitzpatrick"),
+                target=target,
+                params=params,
+                seed=seed,
+                measurements=measurements,
+                measured_ita=measurements.get("skin_ita_after"),
+                in_band=measurements.get("in_band"),
+                body_site=source.body_site,
+                age_bin=source.age_bin,
+                sex=source.sex,
+                licence=source.licence,
+                job=job,
+                created_by=job.created_by,
+            )
+            synthetic.templates.set(templates)
+            linked = JobItem.objects.filter(
+                pk=item.pk, status=ItemStatus.RUNNING, result__isnull=True
+            ).update(status=ItemStatus.SUCCEEDED, result=synthetic, finished_at=timezone.now())
+            if not linked:  # someone else finished or failed it meanwhile: keep theirs
+                raise ItemError(f"Item #{item.pk} was finished elsewhere; this output is dropped.")
+    except BaseException:
+        delete_files(written)
+        raise
+    return synthetic

@@ -1,0 +1,152 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from repository.views.common import apply_errors
+from synthesis.forms import ToneJobForm
+from synthesis.models import JobItem, SynthesisJob
+from synthesis.services.jobs import (
+    job_cancel,
+    job_create_tone_transfer,
+    job_item_remove,
+    job_items_retry,
+)
+from synthesis.services.targets import target_label
+from synthesis.views.common import require_staff
+
+
+@login_required
+def job_list(request):
+    require_staff(request)
+    jobs = SynthesisJob.objects.select_related("created_by")
+    page = Paginator(jobs, 30).get_page(request.GET.get("page"))
+    return render(request, "synthesis/job_list.html", {"page": page})
+
+
+@login_required
+def job_create(request):
+    require_staff(request)
+    form = ToneJobForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            job = job_create_tone_transfer(
+                user=request.user,
+                targets=form.targets(),
+                image_filter=form.image_filter(),
+                image_ids=data["image_ids"],
+                backend=data["backend"],
+                backend_params={"handle": data.get("handle")},
+                seed=data["seed"],
+            )
+        except ValidationError as exc:
+            _errors_to_form(form, exc)
+        except PermissionDenied as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(
+                request,
+                _("Job #%(id)s is queued: %(n)s outputs.") % {"id": job.pk, "n": job.items_total},
+            )
+            return redirect("synthesis-job-detail", pk=job.pk)
+    status = 400 if request.method == "POST" else 200
+    return render(request, "synthesis/job_form.html", {"form": form}, status=status)
+
+
+def _errors_to_form(form, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        aliases = {"targets": "mode", "image_ids": "image_ids"}
+        for name, errors in exc.error_dict.items():
+            field = aliases.get(name, name)
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        apply_errors(form, exc)
+
+
+@login_required
+def job_detail(request, pk: int):
+    require_staff(request)
+    job = get_object_or_404(SynthesisJob.objects.select_related("created_by"), pk=pk)
+    items = job.items.select_related("source_image", "result").order_by("pk")
+    page = Paginator(items, 60).get_page(request.GET.get("page"))
+    for item in page:
+        item.label = target_label(item.target)
+    return render(
+        request,
+        "synthesis/job_detail.html",
+        {
+            "job": job,
+            "page": page,
+            "models": job.segmenter_models.all(),
+            "can_retry": job.kind == job.Kind.TONE_TRANSFER
+            and job.status != job.Status.RUNNING
+            and (job.items_failed or job.items.filter(status=JobItem.Status.QUEUED).exists()),
+        },
+    )
+
+
+@login_required
+def job_progress(request, pk: int):
+    """JSON for the detail page's progress bar."""
+    require_staff(request)
+    job = get_object_or_404(SynthesisJob, pk=pk)
+    return JsonResponse(
+        {
+            "id": job.pk,
+            "status": job.status,
+            "status_display": job.get_status_display(),
+            "items_total": job.items_total,
+            "items_done": job.items_done,
+            "items_failed": job.items_failed,
+            "percent": job.percent,
+            "progress": job.progress,
+            "error": job.error,
+            "finished": job.status in SynthesisJob.FINISHED,
+            "url": reverse("synthesis-job-detail", args=[job.pk]),
+        }
+    )
+
+
+@login_required
+@require_POST
+def job_cancel_view(request, pk: int):
+    require_staff(request)
+    job = get_object_or_404(SynthesisJob, pk=pk)
+    try:
+        job_cancel(job=job, user=request.user)
+        messages.success(request, _("Job #%(id)s was cancelled.") % {"id": pk})
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return redirect("synthesis-job-detail", pk=pk)
+
+
+@login_required
+@require_POST
+def job_retry_view(request, pk: int):
+    require_staff(request)
+    job = get_object_or_404(SynthesisJob, pk=pk)
+    try:
+        count = job_items_retry(job=job, user=request.user)
+        messages.success(request, _("%(n)s items are queued again.") % {"n": count})
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return redirect("synthesis-job-detail", pk=pk)
+
+
+@login_required
+@require_POST
+def item_remove_view(request, pk: int, item_pk: int):
+    require_staff(request)
+    item = get_object_or_404(JobItem, pk=item_pk, job_id=pk)
+    try:
+        job_item_remove(item=item, user=request.user)
+        messages.success(request, _("Item #%(id)s was removed.") % {"id": item_pk})
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return redirect("synthesis-job-detail", pk=pk)

@@ -1,0 +1,44 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from synthesis.forms import TrainSegmenterForm
+from synthesis.models import SegmenterModel, SynthesisJob
+from synthesis.services.segmenter_training import segmenter_train_job_create
+from synthesis.views.common import require_moderator, require_staff
+
+
+@login_required
+def segmenter_list(request):
+    require_staff(request)
+    best = SegmenterModel.objects.best()
+    return render(
+        request,
+        "synthesis/segmenter_list.html",
+        {
+            "models": SegmenterModel.objects.select_related("job"),
+            "best": best,
+            "form": TrainSegmenterForm(),
+            "jobs": SynthesisJob.objects.of_kind(SynthesisJob.Kind.TRAIN_SEGMENTER)[:10],
+        },
+    )
+
+
+@login_required
+@require_POST
+def segmenter_train(request):
+    require_moderator(request)
+    form = TrainSegmenterForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Check the training settings."))
+        return redirect("synthesis-segmenters")
+    try:
+        job = segmenter_train_job_create(user=request.user, config=form.cleaned_data)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("synthesis-segmenters")
+    messages.success(request, _("Training job #%(id)s is queued.") % {"id": job.pk})
+    return redirect("synthesis-job-detail", pk=job.pk)

@@ -1,0 +1,40 @@
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import get_object_or_404, render
+
+from synthesis.models import SyntheticImage
+from synthesis.services.targets import target_label
+from synthesis.views.common import require_staff
+
+
+@login_required
+def synthetic_list(request):
+    require_staff(request)
+    images = SyntheticImage.objects.visible_to(request.user).select_related("diagnosis")
+    status = request.GET.get("status", SyntheticImage.Status.PENDING_REVIEW)
+    if status in SyntheticImage.Status.values:
+        images = images.filter(status=status)
+    page = Paginator(images, 48).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "synthesis/synthetic_list.html",
+        {"page": page, "status": status, "statuses": SyntheticImage.Status.choices},
+    )
+
+
+def synthetic_detail(request, pk: int):
+    synthetic = get_object_or_404(
+        SyntheticImage.objects.select_related("diagnosis", "source_image", "job"), pk=pk
+    )
+    if not synthetic.can_be_seen_by(request.user):
+        raise Http404
+    return render(
+        request,
+        "synthesis/synthetic_detail.html",
+        {
+            "synthetic": synthetic,
+            "label": target_label(synthetic.target) if synthetic.target.get("kind") else "",
+            "templates": synthetic.templates.all(),
+        },
+    )

@@ -1,0 +1,88 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from repository.models import LesionImage
+from repository.views.common import apply_errors
+from synthesis.forms import StyleTemplateForm
+from synthesis.models import StyleTemplate
+from synthesis.services.templates import (
+    style_template_create_from_crop,
+    style_template_create_from_upload,
+    style_template_set_active,
+    style_templates_load_defaults,
+)
+from synthesis.views.common import require_moderator, require_staff
+
+
+@login_required
+def template_list(request):
+    require_staff(request)
+    return render(
+        request,
+        "synthesis/template_list.html",
+        {"templates": StyleTemplate.objects.select_related("source_image")},
+    )
+
+
+@login_required
+def template_create(request):
+    require_moderator(request)
+    form = StyleTemplateForm(
+        request.POST or None, request.FILES or None, initial=request.GET or None
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            if data.get("patch"):
+                template = style_template_create_from_upload(
+                    user=request.user,
+                    name=data["name"],
+                    fitzpatrick=data["fitzpatrick"],
+                    data=data["patch"].read(),
+                )
+            else:
+                image = LesionImage.objects.filter(pk=data["image"]).first()
+                if image is None:
+                    raise ValidationError(
+                        {"image": _("There is no image #%(id)s.") % {"id": data["image"]}}
+                    )
+                template = style_template_create_from_crop(
+                    user=request.user,
+                    name=data["name"],
+                    fitzpatrick=data["fitzpatrick"],
+                    image=image,
+                    box=(data["left"], data["top"], data["width"], data["height"]),
+                )
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(
+                request,
+                _("Template “%(name)s” measured at ITA %(ita).1f°.")
+                % {"name": template.name, "ita": template.ita_deg},
+            )
+            return redirect("synthesis-templates")
+    status = 400 if request.method == "POST" else 200
+    return render(request, "synthesis/template_form.html", {"form": form}, status=status)
+
+
+@login_required
+@require_POST
+def template_toggle(request, pk: int):
+    require_moderator(request)
+    template = get_object_or_404(StyleTemplate, pk=pk)
+    style_template_set_active(template=template, user=request.user, active=not template.is_active)
+    return redirect("synthesis-templates")
+
+
+@login_required
+@require_POST
+def template_defaults(request):
+    require_moderator(request)
+    created = style_templates_load_defaults(user=request.user)
+    messages.success(request, _("%(n)s default templates created.") % {"n": len(created)})
+    return redirect("synthesis-templates")

@@ -1,0 +1,227 @@
+"""The synthesis pages: reachable by moderators and reviewers, bad input is a form error, and
+synthetic images stay invisible to everyone else on every page and media URL."""
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from synthesis.models import JobItem, StyleTemplate, SynthesisJob, SyntheticImage
+from synthesis.services.jobs import job_create_tone_transfer
+from synthesis.services.tone_transfer import tone_transfer_run_job
+from tests.synthesis.conftest import png_bytes
+from tests.synthesis.test_templates import demo_patch
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def finished_job(moderator, public_images):
+    job = job_create_tone_transfer(
+        user=moderator,
+        targets=[{"kind": "fitzpatrick", "fitzpatrick": 5}],
+        image_ids=[public_images[0].pk],
+    )
+    return tone_transfer_run_job(job_id=job.pk)
+
+
+def form_data(**overrides):
+    data = {"mode": "types", "fitzpatrick_targets": ["5", "6"], "backend": "melanin", "seed": "0"}
+    data.update(overrides)
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def test_the_nav_links_synthesis_for_reviewers_only(client, reviewer, clinician):
+    client.force_login(reviewer)
+    assert reverse("synthesis-jobs") in client.get("/").content.decode()
+    client.force_login(clinician)
+    assert reverse("synthesis-jobs") not in client.get("/").content.decode()
+
+
+def test_a_reviewer_creates_a_job_from_the_form(client, reviewer, public_images):
+    client.force_login(reviewer)
+    assert client.get(reverse("synthesis-job-create")).status_code == 200
+    response = client.post(
+        reverse("synthesis-job-create"),
+        form_data(diagnosis="mel", image_ids=f"{public_images[0].pk}, {public_images[1].pk}"),
+    )
+    job = SynthesisJob.objects.get()
+    assert response.status_code == 302 and response.url == reverse(
+        "synthesis-job-detail", args=[job.pk]
+    )
+    assert job.items_total == 4
+    page = client.get(response.url)
+    assert page.status_code == 200 and "4 of 4" not in page.content.decode()
+    progress = client.get(reverse("synthesis-job-progress", args=[job.pk])).json()
+    assert progress["status"] == "queued" and progress["items_total"] == 4
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"mode": "ita", "ita": "120"}, "within −90 to 90"),
+        ({"mode": "templates", "alpha": "0.5"}, "does not exist or is not active"),
+        ({"backend": "magenta"}, "needs a model handle"),
+        ({"backend": "magenta", "handle": "/no/such/model"}, "not a SavedModel folder"),
+        ({"backend": "watercolour"}, "Select a valid choice"),
+        ({"fitzpatrick_targets": ["9"]}, "Select a valid choice"),
+        ({"fitzpatrick_targets": None}, "Choose at least one target"),
+        ({"image_ids": "12, abc"}, "separated by commas"),
+        ({"diagnosis": "vasc"}, "No public image matches"),
+    ],
+)
+def test_bad_input_on_the_form_is_an_error_not_a_job(
+    client, moderator, public_images, overrides, message
+):
+    client.force_login(moderator)
+    response = client.post(reverse("synthesis-job-create"), form_data(**overrides))
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    assert not SynthesisJob.objects.exists()
+
+
+def test_an_alpha_outside_zero_to_one_is_a_form_error(
+    client, moderator, public_images, default_templates
+):
+    client.force_login(moderator)
+    response = client.post(
+        reverse("synthesis-job-create"),
+        form_data(
+            mode="templates",
+            template_a=default_templates[3].pk,
+            template_b=default_templates[5].pk,
+            alpha="1.5",
+        ),
+    )
+    assert (
+        response.status_code == 400 and "between 0 (template A) and 1" in response.content.decode()
+    )
+    assert not SynthesisJob.objects.exists()
+
+
+def test_the_job_page_shows_before_and_after(client, reviewer, finished_job):
+    client.force_login(reviewer)
+    synthetic = SyntheticImage.objects.get()
+    page = client.get(reverse("synthesis-job-detail", args=[finished_job.pk])).content.decode()
+    assert reverse("image-file", args=[synthetic.source_image_id, "thumbnail"]) in page
+    assert reverse("synthesis-image-file", args=[synthetic.pk, "thumbnail"]) in page
+    assert "Fitzpatrick V" in page and "in the target band" in page
+    detail = client.get(reverse("synthesis-image-detail", args=[synthetic.pk]))
+    assert detail.status_code == 200 and "melanin-1" in detail.content.decode()
+    image = client.get(reverse("synthesis-image-file", args=[synthetic.pk, "image"]))
+    assert image.status_code == 200 and image["Cache-Control"] == "private, no-store"
+    assert client.get(reverse("synthesis-jobs")).status_code == 200
+    assert client.get(reverse("synthesis-images")).status_code == 200
+
+
+@pytest.mark.parametrize("who", ["anonymous", "clinician", "researcher", "plain_user"])
+def test_synthetic_images_are_invisible_to_everyone_but_staff(client, request, who, finished_job):
+    synthetic = SyntheticImage.objects.get()
+    if who != "anonymous":
+        client.force_login(request.getfixturevalue(who))
+    for kind in ("image", "thumbnail"):
+        assert (
+            client.get(reverse("synthesis-image-file", args=[synthetic.pk, kind])).status_code
+            == 404
+        )
+    assert client.get(reverse("synthesis-image-detail", args=[synthetic.pk])).status_code == 404
+    for name in (
+        "synthesis-jobs",
+        "synthesis-images",
+        "synthesis-templates",
+        "synthesis-segmenters",
+    ):
+        assert client.get(reverse(name)).status_code in (302, 403)
+    assert client.get(reverse("synthesis-job-detail", args=[finished_job.pk])).status_code in (
+        302,
+        403,
+    )
+    assert client.get(reverse("synthesis-job-progress", args=[finished_job.pk])).status_code in (
+        302,
+        403,
+    )
+    assert (
+        reverse("synthesis-image-file", args=[synthetic.pk, "thumbnail"])
+        not in client.get(reverse("image-list")).content.decode()
+    )
+    assert not SyntheticImage.objects.visible_to(client.get("/").wsgi_request.user).exists()
+
+
+def test_an_approved_synthetic_image_is_visible_to_all(client, finished_job):
+    SyntheticImage.objects.update(status=SyntheticImage.Status.APPROVED)
+    synthetic = SyntheticImage.objects.get()
+    assert (
+        client.get(reverse("synthesis-image-file", args=[synthetic.pk, "image"])).status_code == 200
+    )
+
+
+def test_cancel_remove_and_retry_buttons(client, moderator, public_images):
+    client.force_login(moderator)
+    job = job_create_tone_transfer(
+        user=moderator,
+        targets=[{"kind": "fitzpatrick", "fitzpatrick": 5}],
+        image_ids=[i.pk for i in public_images],
+    )
+    first, second = job.items.order_by("pk")
+    page = client.get(reverse("synthesis-job-detail", args=[job.pk])).content.decode()
+    assert reverse("synthesis-item-remove", args=[job.pk, second.pk]) in page
+    client.post(reverse("synthesis-item-remove", args=[job.pk, second.pk]))
+    second.refresh_from_db()
+    assert second.status == JobItem.Status.REMOVED
+    response = client.post(reverse("synthesis-job-cancel", args=[job.pk]), follow=True)
+    assert "was cancelled" in response.content.decode()
+    response = client.post(reverse("synthesis-job-cancel", args=[job.pk]), follow=True)
+    assert "already finished" in response.content.decode()
+    response = client.post(reverse("synthesis-job-retry", args=[job.pk]), follow=True)
+    assert "no failed items" in response.content.decode()
+
+
+def test_a_moderator_adds_a_template_by_upload_and_by_crop(client, moderator, public_images):
+    client.force_login(moderator)
+    upload = SimpleUploadedFile("patch.png", png_bytes(demo_patch()), content_type="image/png")
+    response = client.post(
+        reverse("synthesis-template-create"), {"name": "Up", "fitzpatrick": "2", "patch": upload}
+    )
+    assert response.status_code == 302
+    response = client.post(
+        reverse("synthesis-template-create"),
+        {
+            "name": "Cut",
+            "fitzpatrick": "2",
+            "image": public_images[0].pk,
+            "left": 10,
+            "top": 10,
+            "width": 64,
+            "height": 64,
+        },
+    )
+    assert response.status_code == 302
+    page = client.get(reverse("synthesis-templates")).content.decode()
+    template = StyleTemplate.objects.get(name="Cut")
+    assert reverse("synthesis-template-patch", args=[template.pk]) in page
+    assert client.get(reverse("synthesis-template-patch", args=[template.pk])).status_code == 200
+
+
+def test_a_bad_crop_on_the_template_form_is_an_error(client, moderator, public_images):
+    client.force_login(moderator)
+    response = client.post(
+        reverse("synthesis-template-create"),
+        {
+            "name": "Lesion",
+            "fitzpatrick": "5",
+            "image": public_images[0].pk,
+            "left": 250,
+            "top": 175,
+            "width": 100,
+            "height": 100,
+        },
+    )
+    assert (
+        response.status_code == 400 and "cut a patch of healthy skin" in response.content.decode()
+    )
+    assert not StyleTemplate.objects.exists()
+
+
+def test_reviewers_see_templates_but_cannot_add_them(client, reviewer):
+    client.force_login(reviewer)
+    assert client.get(reverse("synthesis-templates")).status_code == 200
+    assert client.get(reverse("synthesis-template-create")).status_code == 403
