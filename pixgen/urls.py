@@ -8,5 +8,6 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("api/v1/", include("repository.api.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("synthesis/", include("synthesis.urls")),
     path("", include("repository.urls")),
 ]

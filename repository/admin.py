@@ -5,8 +5,10 @@ from repository.models import (
     ApiToken,
     ClinicianApplication,
     Diagnosis,
+    Export,
     ImageRequest,
     LesionImage,
+    Release,
     User,
 )
 
@@ -100,3 +102,30 @@ class ImageRequestAdmin(ModeratorAccess, admin.ModelAdmin):
 class ApiTokenAdmin(ModeratorAccess, admin.ModelAdmin):
     list_display = ("prefix", "user", "name", "created_at", "last_used_at", "revoked_at")
     readonly_fields = ("prefix", "key_hash")
+
+
+@admin.register(Export)
+class ExportAdmin(ModeratorAccess, admin.ModelAdmin):
+    list_display = ("id", "created_by", "status", "item_count", "layout", "created_at")
+    list_filter = ("status", "layout")
+    readonly_fields = ("file", "size", "sha256", "item_count", "error", "started_at", "finished_at")
+
+    def has_add_permission(self, request):
+        return False  # exports are started from the images page, the API or export_dataset
+
+
+@admin.register(Release)
+class ReleaseAdmin(ModeratorAccess, admin.ModelAdmin):
+    """Releases are immutable: cut on the site or with cut_release, never edited here."""
+
+    list_display = ("tag", "title", "status", "item_count", "created_at")
+    list_filter = ("status",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

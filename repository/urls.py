@@ -1,6 +1,16 @@
 from django.urls import path
 
-from repository.views import accounts, home, images, media, moderation, requests, upload
+from repository.views import (
+    accounts,
+    exports,
+    home,
+    images,
+    media,
+    moderation,
+    releases,
+    requests,
+    upload,
+)
 
 urlpatterns = [
     path("", home.home, name="home"),
@@ -12,6 +22,7 @@ urlpatterns = [
     path("account/tokens/new/", accounts.token_create, name="token-create"),
     path("account/tokens/<int:pk>/revoke/", accounts.token_revoke, name="token-revoke"),
     path("images/", images.image_list, name="image-list"),
+    path("images/export/", exports.export_start, name="export-start"),
     path("images/<int:pk>/", images.image_detail, name="image-detail"),
     path("images/<int:pk>/withdraw/", images.withdraw, name="image-withdraw"),
     path("images/<int:pk>/mask/", images.mask_upload, name="image-mask-upload"),
@@ -32,4 +43,12 @@ urlpatterns = [
     path("requests/new/", requests.create, name="request-create"),
     path("requests/<int:pk>/", requests.detail, name="request-detail"),
     path("requests/<int:pk>/close/", requests.close, name="request-close"),
+    path("exports/", exports.export_list, name="export-list"),
+    path("exports/<int:pk>/", exports.export_detail, name="export-detail"),
+    path("exports/<int:pk>/download/", exports.export_download, name="export-download"),
+    path("releases/", releases.release_list, name="release-list"),
+    path("releases/new/", releases.release_new, name="release-new"),
+    path("releases/<str:tag>/", releases.release_detail, name="release-detail"),
+    path("releases/<str:tag>/download/", releases.release_download, name="release-download"),
+    path("releases/<str:tag>/rebuild/", releases.release_retry, name="release-rebuild"),
 ]

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from django.utils.translation import gettext_lazy as _
 
-from .env import env_bool, env_int, env_list, env_str
+from .env import env_bool, env_cache, env_choice, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 VAR_DIR = Path(env_str("PIXGEN_VAR_DIR", str(BASE_DIR / "var")))
@@ -24,6 +24,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "repository",
     "synthesis",
 ]
@@ -115,7 +117,41 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
     "EXCEPTION_HANDLER": "repository.api.errors.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_THROTTLE_CLASSES": [
+        "repository.api.throttling.AnonRateThrottle",
+        "repository.api.throttling.TokenRateThrottle",
+    ],
+    # Per anonymous client (by address) and per API token; e.g. "120/min", "10000/day".
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env_str("PIXGEN_API_ANON_RATE", "120/min"),
+        "token": env_str("PIXGEN_API_TOKEN_RATE", "1200/min"),
+    },
+    "NUM_PROXIES": env_int("PIXGEN_NUM_PROXIES", 0, minimum=0),
 }
+# What anonymous API clients may do: "read" (list, detail, coverage, files of public images)
+# or "none" (every API call needs a session or a researcher token).
+PIXGEN_API_ANONYMOUS = env_choice("PIXGEN_API_ANONYMOUS", "read", ("read", "none"))
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "PixGen API",
+    "DESCRIPTION": "The open database of skin-disease images on every skin tone. Synthetic "
+    "images are always labelled (`origin`) and public only after dermatologist review.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "ENUM_NAME_OVERRIDES": {
+        "FitzpatrickEnum": "repository.vocabulary.Fitzpatrick",
+        "ImageStatusEnum": "repository.models.lesion_image.LesionImage.Status",
+        "RequestStatusEnum": "repository.models.image_request.ImageRequest.Status",
+    },
+}
+
+# The throttle counters must be shared by every web process in production: point this at Redis.
+CACHES = {"default": env_cache("PIXGEN_CACHE_URL")}
 
 # PixGen's own limits.
 PIXGEN_MAX_UPLOAD_BYTES = env_int("PIXGEN_MAX_UPLOAD_MB", 20, minimum=1) * 1024 * 1024
@@ -126,6 +162,14 @@ PIXGEN_COVERAGE_THIN_BELOW = env_int("PIXGEN_COVERAGE_THIN_BELOW", 10, minimum=1
 PIXGEN_TONE_FLAG_DISTANCE = env_int("PIXGEN_TONE_FLAG_DISTANCE", 2, minimum=1)
 PIXGEN_MAX_BATCH_FILES = env_int("PIXGEN_MAX_BATCH_FILES", 200, minimum=1)
 DATA_UPLOAD_MAX_NUMBER_FILES = PIXGEN_MAX_BATCH_FILES + 1
+# Exports up to this many images stream at once; larger ones are built by the worker.
+PIXGEN_EXPORT_STREAM_MAX = env_int("PIXGEN_EXPORT_STREAM_MAX", 500, minimum=1)
+# Synthesis: the most outputs one job may make, and the soft time limits (seconds) of its tasks.
+PIXGEN_SYNTHESIS_MAX_JOB_ITEMS = env_int("PIXGEN_SYNTHESIS_MAX_JOB_ITEMS", 2000, minimum=1)
+PIXGEN_TONE_JOB_TIME_LIMIT = env_int("PIXGEN_TONE_JOB_TIME_LIMIT", 3 * 3600, minimum=60)
+PIXGEN_TRAINING_TIME_LIMIT = env_int("PIXGEN_TRAINING_TIME_LIMIT", 6 * 3600, minimum=60)
+# The public address of this site, written into Croissant metadata and release citations.
+PIXGEN_SITE_URL = env_str("PIXGEN_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 # Let large uploads reach the ingest service, which measures them and says what the cap is.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024

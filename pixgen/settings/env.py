@@ -61,3 +61,20 @@ def env_database(name: str, default: str | None) -> dict:
     if not config.get("ENGINE"):
         raise ImproperlyConfigured(f"{name} names an unknown database scheme.")
     return config
+
+
+def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    value = os.environ.get(name, default)
+    if value not in choices:
+        raise ImproperlyConfigured(f"{name}={value!r}: use one of {', '.join(choices)}.")
+    return value
+
+
+def env_cache(name: str) -> dict:
+    """A redis:// URL -> Django's Redis cache; unset -> this process's memory."""
+    url = env_str(name, None)
+    if url is None:
+        return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    if not url.startswith(("redis://", "rediss://")):
+        raise ImproperlyConfigured(f"{name} must be a redis:// URL, not {url!r}.")
+    return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}

@@ -1,24 +1,70 @@
-from django.urls import reverse
 from rest_framework import serializers
 
-from repository.models import LesionImage
+from repository.models import Diagnosis, ImageRequest, LesionImage
 from repository.vocabulary import AGE_BIN_CHOICES, BodySite, Confirmation, Licence, Modality, Sex
 
 
-class LesionImageOutput(serializers.ModelSerializer):
-    diagnosis = serializers.CharField(source="diagnosis.code")
-    contributor = serializers.CharField(source="contributor.username")
+class FileLinks(serializers.Serializer):
+    image = serializers.URLField()
+    thumbnail = serializers.URLField()
+    mask = serializers.URLField(required=False)
+
+
+class CatalogueRowOutput(serializers.Serializer):
+    """One row of the catalogue (real or synthetic); `fields=` trims it."""
+
+    uid = serializers.CharField()
+    origin = serializers.ChoiceField(choices=["real", "synthetic"])
+    id = serializers.IntegerField()
+    url = serializers.URLField()
+    diagnosis = serializers.CharField()
+    diagnosis_confirmation = serializers.CharField(allow_null=True)
+    fitzpatrick = serializers.IntegerField(allow_null=True)
+    monk_tone = serializers.IntegerField(allow_null=True)
+    modality = serializers.CharField(allow_null=True)
+    body_site = serializers.CharField(allow_null=True)
+    age_bin = serializers.IntegerField(allow_null=True)
+    sex = serializers.CharField(allow_null=True)
+    licence = serializers.CharField()
+    lesion_identifier = serializers.CharField(allow_null=True)
+    contributor = serializers.CharField(allow_null=True)
+    request = serializers.IntegerField(allow_null=True)
+    method = serializers.CharField(allow_null=True)
+    backend = serializers.CharField(allow_null=True)
+    model_version = serializers.CharField(allow_null=True)
+    seed = serializers.IntegerField(allow_null=True)
+    source_image = serializers.IntegerField(allow_null=True)
+    width = serializers.IntegerField()
+    height = serializers.IntegerField()
+    sha256 = serializers.CharField()
+    ita_deg = serializers.FloatField(allow_null=True)
+    estimated_fitzpatrick = serializers.IntegerField(allow_null=True)
+    created_at = serializers.DateTimeField()
+    files = FileLinks()
+
+
+class CataloguePageOutput(serializers.Serializer):
+    next = serializers.URLField(allow_null=True)
+    results = CatalogueRowOutput(many=True)
+
+
+class LesionImageDetailOutput(serializers.ModelSerializer):
+    uid = serializers.SerializerMethodField()
     origin = serializers.SerializerMethodField()
-    files = serializers.SerializerMethodField()
+    diagnosis = serializers.CharField(source="diagnosis.code")
+    diagnosis_name = serializers.CharField(source="diagnosis.name")
+    contributor = serializers.CharField(source="contributor.username")
     tone = serializers.SerializerMethodField()
 
     class Meta:
         model = LesionImage
         fields = [
-            "id",
+            "uid",
             "origin",
+            "id",
             "status",
             "diagnosis",
+            "diagnosis_name",
             "diagnosis_confirmation",
             "fitzpatrick",
             "monk_tone",
@@ -29,29 +75,23 @@ class LesionImageOutput(serializers.ModelSerializer):
             "licence",
             "lesion_identifier",
             "contributor",
+            "source_note",
             "request",
             "width",
             "height",
+            "file_format",
             "sha256",
+            "mask_source",
             "created_at",
-            "files",
+            "moderated_at",
             "tone",
         ]
 
+    def get_uid(self, obj) -> str:
+        return f"real-{obj.pk}"
+
     def get_origin(self, obj) -> str:
         return "real"
-
-    def get_files(self, obj) -> dict:
-        request = self.context.get("request")
-
-        def url(kind):
-            path = reverse("image-file", args=[obj.pk, kind])
-            return request.build_absolute_uri(path) if request else path
-
-        files = {"image": url("image"), "thumbnail": url("thumbnail")}
-        if obj.mask:
-            files["mask"] = url("mask")
-        return files
 
     def get_tone(self, obj) -> dict | None:
         if obj.analysis_status != LesionImage.AnalysisStatus.DONE:
@@ -59,14 +99,15 @@ class LesionImageOutput(serializers.ModelSerializer):
         return {
             "ita_deg": obj.ita_deg,
             "estimated_fitzpatrick": obj.measured_fitzpatrick,
-            "flagged": obj.tone_flagged,
+            "disagrees_with_label": obj.tone_flagged,
+            "measurement": obj.tone_measurement,
         }
 
 
 class LesionImageInput(serializers.Serializer):
     image = serializers.FileField()
     diagnosis = serializers.CharField()
-    fitzpatrick = serializers.CharField()
+    fitzpatrick = serializers.CharField(help_text="1–6 or I–VI")
     modality = serializers.ChoiceField(choices=Modality.choices)
     diagnosis_confirmation = serializers.ChoiceField(choices=Confirmation.choices)
     body_site = serializers.ChoiceField(choices=BodySite.choices)
@@ -79,9 +120,106 @@ class LesionImageInput(serializers.Serializer):
     request = serializers.IntegerField(required=False, allow_null=True)
 
 
+class ContributionOutput(serializers.ModelSerializer):
+    diagnosis = serializers.CharField(source="diagnosis.code")
+
+    class Meta:
+        model = LesionImage
+        fields = [
+            "id",
+            "status",
+            "rejection_reason",
+            "diagnosis",
+            "fitzpatrick",
+            "analysis_status",
+            "tone_flagged",
+            "created_at",
+        ]
+
+
+class ImageRequestOutput(serializers.ModelSerializer):
+    diagnosis = serializers.CharField(source="diagnosis.code")
+    requester = serializers.CharField(source="requester.username")
+    fulfilled = serializers.IntegerField(source="fulfilled_count", read_only=True)
+
+    class Meta:
+        model = ImageRequest
+        fields = [
+            "id",
+            "status",
+            "diagnosis",
+            "fitzpatrick_min",
+            "fitzpatrick_max",
+            "body_site",
+            "modality",
+            "quantity",
+            "fulfilled",
+            "reason",
+            "requester",
+            "created_at",
+            "fulfilled_at",
+        ]
+
+
+class ImageRequestInput(serializers.Serializer):
+    diagnosis = serializers.SlugRelatedField(slug_field="code", queryset=Diagnosis.objects.active())
+    fitzpatrick_min = serializers.IntegerField(min_value=1, max_value=6)
+    fitzpatrick_max = serializers.IntegerField(min_value=1, max_value=6)
+    body_site = serializers.ChoiceField(
+        choices=BodySite.choices, required=False, allow_blank=True, default=""
+    )
+    modality = serializers.ChoiceField(choices=Modality.choices)
+    quantity = serializers.IntegerField(min_value=1, max_value=10_000)
+    reason = serializers.CharField(max_length=5000)
+
+
 class CoverageCellOutput(serializers.Serializer):
     diagnosis = serializers.CharField(source="diagnosis.code")
     fitzpatrick = serializers.IntegerField()
-    count = serializers.IntegerField()
+    count = serializers.IntegerField(help_text="public real images")
+    synthetic = serializers.IntegerField(help_text="approved synthetic images, counted apart")
     level = serializers.CharField()
     open_requests = serializers.IntegerField()
+
+
+class SyntheticImageDetailOutput(serializers.Serializer):
+    """A synthetic image with everything needed to know how it was made."""
+
+    uid = serializers.SerializerMethodField()
+    origin = serializers.SerializerMethodField()
+    id = serializers.IntegerField()
+    status = serializers.CharField()
+    method = serializers.CharField()
+    backend = serializers.CharField()
+    model_version = serializers.CharField()
+    diagnosis = serializers.CharField(source="diagnosis.code")
+    fitzpatrick = serializers.IntegerField(allow_null=True, help_text="the target type")
+    target = serializers.JSONField()
+    templates = serializers.SerializerMethodField()
+    params = serializers.JSONField()
+    seed = serializers.IntegerField()
+    measurements = serializers.JSONField()
+    measured_ita = serializers.FloatField(allow_null=True)
+    in_band = serializers.BooleanField(allow_null=True)
+    source_image = serializers.SerializerMethodField()
+    body_site = serializers.CharField()
+    age_bin = serializers.IntegerField(allow_null=True)
+    sex = serializers.CharField()
+    licence = serializers.CharField()
+    job = serializers.IntegerField(source="job_id", allow_null=True)
+    width = serializers.IntegerField()
+    height = serializers.IntegerField()
+    sha256 = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+    def get_uid(self, obj) -> str:
+        return f"synthetic-{obj.pk}"
+
+    def get_origin(self, obj) -> str:
+        return "synthetic"
+
+    def get_templates(self, obj) -> list[dict]:
+        return [{"id": t.pk, "name": t.name} for t in obj.templates.all()]
+
+    def get_source_image(self, obj) -> str | None:
+        return f"real-{obj.source_image_id}" if obj.source_image_id else None

@@ -1,10 +1,25 @@
 from django.urls import path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from repository.api import views
 
 urlpatterns = [
-    path("images/", views.ImageList.as_view(), name="api-image-list"),
-    path("images/upload/", views.ImageUpload.as_view(), name="api-image-upload"),
+    path("images/", views.CatalogueList.as_view(), name="api-image-list"),
     path("images/<int:pk>/", views.ImageDetail.as_view(), name="api-image-detail"),
+    path(
+        "synthetic-images/<int:pk>/",
+        views.SyntheticImageDetail.as_view(),
+        name="api-synthetic-detail",
+    ),
+    path("contributions/", views.Contributions.as_view(), name="api-contributions"),
+    path(
+        "contributions/<int:pk>/withdraw/",
+        views.ContributionWithdraw.as_view(),
+        name="api-contribution-withdraw",
+    ),
+    path("requests/", views.Requests.as_view(), name="api-requests"),
+    path("requests/<int:pk>/", views.RequestDetail.as_view(), name="api-request-detail"),
     path("coverage/", views.Coverage.as_view(), name="api-coverage"),
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]

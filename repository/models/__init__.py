@@ -1,8 +1,21 @@
 from .api_token import ApiToken
 from .clinician_application import ClinicianApplication
 from .diagnosis import Diagnosis
+from .export import Export
 from .image_request import ImageRequest
 from .lesion_image import LesionImage
+from .release import Release
+from .release_item import ReleaseItem
 from .user import User
 
-__all__ = ["ApiToken", "ClinicianApplication", "Diagnosis", "ImageRequest", "LesionImage", "User"]
+__all__ = [
+    "ApiToken",
+    "ClinicianApplication",
+    "Diagnosis",
+    "Export",
+    "ImageRequest",
+    "LesionImage",
+    "Release",
+    "ReleaseItem",
+    "User",
+]

@@ -137,6 +137,8 @@ class LesionImage(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [
+            # The catalogue's page order: public rows, newest first, id as the tie-break.
+            models.Index(fields=["status", "-created_at", "-id"], name="lesionimage_status_newest"),
             models.Index(fields=["status", "diagnosis", "fitzpatrick"]),
             models.Index(fields=["contributor", "status"]),
         ]

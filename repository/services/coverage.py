@@ -7,6 +7,7 @@ from django.conf import settings
 from django.db.models import Count
 
 from repository.models import Diagnosis, ImageRequest, LesionImage
+from repository.services.catalogue import public_synthetic
 from repository.vocabulary import ROMAN
 
 TYPES = list(range(1, 7))
@@ -19,6 +20,7 @@ class Cell:
     count: int
     open_requests: int
     thin_below: int
+    synthetic: int = 0
 
     @property
     def level(self) -> str:
@@ -48,6 +50,10 @@ def coverage_matrix() -> list[CoverageRow]:
         .values("diagnosis", "fitzpatrick")
         .annotate(n=Count("id"))
     }
+    synthetic = {
+        (row["diagnosis"], row["fitzpatrick"]): row["n"]
+        for row in public_synthetic().values("diagnosis", "fitzpatrick").annotate(n=Count("id"))
+    }
     requests: dict[tuple[int, int], int] = {}
     for req in ImageRequest.objects.open().only(
         "diagnosis_id", "fitzpatrick_min", "fitzpatrick_max"
@@ -60,7 +66,14 @@ def coverage_matrix() -> list[CoverageRow]:
         CoverageRow(
             diagnosis=dx,
             cells=[
-                Cell(dx, t, counts.get((dx.pk, t), 0), requests.get((dx.pk, t), 0), thin)
+                Cell(
+                    dx,
+                    t,
+                    counts.get((dx.pk, t), 0),
+                    requests.get((dx.pk, t), 0),
+                    thin,
+                    synthetic.get((dx.pk, t), 0),
+                )
                 for t in TYPES
             ],
         )

@@ -1,0 +1,49 @@
+"""What an archive is asked to be (ArchiveSpec) and what was found while writing it (Tally)."""
+
+import datetime as dt
+from collections import Counter
+from dataclasses import dataclass, field
+
+LAYOUTS = ("flat", "imagefolder")
+
+
+@dataclass(frozen=True)
+class ArchiveSpec:
+    title: str
+    created_at: dt.datetime  # also every member's timestamp
+    layout: str = "flat"
+    augment: tuple[str, ...] = ()
+    seed: int = 0
+    filters: dict = field(default_factory=dict)
+    url: str = ""
+    cite_as: str = ""
+    release_tag: str = ""
+    notes: str = ""
+    # uid, sha256 and why, of items in the previous release that are gone from this one.
+    withdrawn: tuple[dict, ...] = ()
+    previous_release: str = ""
+    # (licence, contributor username or "") -> source notes of those images
+    source_notes: dict = field(default_factory=dict)
+    version: str = ""
+
+
+@dataclass
+class Tally:
+    total: int = 0
+    masks: int = 0
+    origins: Counter = field(default_factory=Counter)
+    cells: Counter = field(default_factory=Counter)  # (diagnosis, fitzpatrick or 0)
+    # (licence, contributor) -> Counter of origins
+    credits: dict = field(default_factory=dict)
+    image_formats: set = field(default_factory=set)
+
+    def count(self, row: dict) -> None:
+        self.total += 1
+        self.origins[row["origin"]] += 1
+        self.cells[(row["diagnosis"], row["fitzpatrick"] or 0)] += 1
+        key = (row["licence"], row["contributor"] or "")
+        self.credits.setdefault(key, Counter())[row["origin"]] += 1
+
+    @property
+    def licences(self) -> list[str]:
+        return sorted({licence for licence, _contributor in self.credits})

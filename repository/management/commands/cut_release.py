@@ -1,0 +1,49 @@
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from repository.management.commands.export_dataset import _message
+from repository.models import User
+from repository.services.releases import release_build, release_cut, release_fail
+
+
+class Command(BaseCommand):
+    help = "Cut a release of the open database and build its archive now; prints its SHA-256."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--tag", required=True, help="YEAR.MONTH or YEAR.MONTH.N")
+        parser.add_argument("--title", required=True)
+        parser.add_argument("--moderator", required=True, help="username of a moderator")
+        parser.add_argument("--citation", default="")
+        parser.add_argument("--notes", default="")
+
+    def handle(self, *args, **opts):
+        moderator = User.objects.filter(username=opts["moderator"]).first()
+        if moderator is None:
+            raise CommandError(f"No user named {opts['moderator']!r}.")
+        try:
+            # Built here, synchronously: the queued task finds it built and does nothing.
+            with transaction.atomic():
+                release = release_cut(
+                    moderator=moderator,
+                    tag=opts["tag"],
+                    title=opts["title"],
+                    citation=opts["citation"],
+                    notes=opts["notes"],
+                )
+        except PermissionDenied as exc:
+            raise CommandError(str(exc)) from None
+        except ValidationError as exc:
+            raise CommandError(_message(exc)) from None
+        try:
+            release = release_build(release_id=release.pk)
+        except Exception as exc:
+            release_fail(release_id=release.pk, reason=f"{type(exc).__name__}: {exc}")
+            raise CommandError(f"Release {release.tag} was not built: {exc}") from exc
+        if release.status != release.Status.SUCCEEDED:
+            raise CommandError(f"Release {release.tag} was not built: {release.error}")
+        self.stdout.write(
+            f"Release {release.tag}: {release.item_count} image(s), {release.size:,} bytes, "
+            f"{release.file.name}"
+        )
+        self.stdout.write(release.sha256)

@@ -1,0 +1,61 @@
+import os
+import tempfile
+from pathlib import Path
+
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
+
+from repository.services.exports import export_plan, export_stream
+
+
+def _message(exc: ValidationError) -> str:
+    if hasattr(exc, "error_dict"):
+        return "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items())
+    return "; ".join(exc.messages)
+
+
+class Command(BaseCommand):
+    help = "Write the public images matching some filters to a ZIP (images, masks, metadata…)."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--filter",
+            action="append",
+            default=[],
+            metavar="KEY=VALUE",
+            help="a catalogue filter, e.g. diagnosis=mel or fitzpatrick_min=4; repeatable",
+        )
+        parser.add_argument("--out", required=True, type=Path)
+        parser.add_argument("--layout", default="flat", help="flat or imagefolder")
+        parser.add_argument("--augment", default="", help="comma-separated: noise,blur,crop,jpeg")
+        parser.add_argument("--seed", default="0")
+
+    def handle(self, *args, **opts):
+        params = {}
+        for item in opts["filter"]:
+            key, sep, value = item.partition("=")
+            if not sep or not key.strip():
+                raise CommandError(f"--filter {item!r} is not KEY=VALUE.")
+            params[key.strip()] = value
+        params.update(layout=opts["layout"], augment=opts["augment"], seed=opts["seed"])
+        try:
+            plan = export_plan(params=params)
+            _name, stream, count = export_stream(
+                query=plan.query, layout=plan.layout, augment=plan.augment, seed=plan.seed
+            )
+        except ValidationError as exc:
+            raise CommandError(_message(exc)) from None
+        out = opts["out"].resolve()
+        if not out.parent.is_dir():
+            raise CommandError(f"No folder {out.parent}.")
+        # Write beside the target, then rename: an interrupted export leaves no partial file.
+        fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                for chunk in stream:
+                    fh.write(chunk)
+            os.replace(tmp, out)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        self.stdout.write(f"{count} image(s), {out.stat().st_size:,} bytes -> {out}")

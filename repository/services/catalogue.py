@@ -1,0 +1,188 @@
+"""The open database as one catalogue of real and approved synthetic images, filtered the same
+way for the API, the exports and releases. Reads only."""
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.core.exceptions import ValidationError
+from django.db.models import Q, QuerySet
+from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.translation import gettext as _
+
+from repository.models import Diagnosis, LesionImage
+from repository.vocabulary import BodySite, Licence, Modality, Sex, parse_fitzpatrick
+from synthesis.models import SyntheticImage
+
+ORIGINS = ("real", "synthetic")
+METHODS = tuple(SyntheticImage.Method.values)
+
+
+def _codes(value: str) -> list[str]:
+    return [v.strip().lower() for v in value.split(",") if v.strip()]
+
+
+def _choice(choices):
+    canonical = {v.lower(): v for v in choices.values}
+
+    def parse(name: str, value: str) -> list[str]:
+        items = _codes(value)
+        bad = [v for v in items if v not in canonical]
+        if bad or not items:
+            raise ValidationError(
+                {
+                    name: _("%(v)s is not one of: %(allowed)s.")
+                    % {"v": ", ".join(bad) or "''", "allowed": ", ".join(choices.values)}
+                }
+            )
+        return [canonical[v] for v in items]
+
+    return parse
+
+
+def _diagnoses(name: str, value: str) -> list[str]:
+    codes = _codes(value)
+    known = set(Diagnosis.objects.filter(code__in=codes).values_list("code", flat=True))
+    unknown = [c for c in codes if c not in known]
+    if unknown or not codes:
+        raise ValidationError(
+            {name: _("Unknown diagnosis code(s): %(c)s.") % {"c": ", ".join(unknown) or "''"}}
+        )
+    return codes
+
+
+def _fitzpatrick(name: str, value: str) -> int:
+    try:
+        return parse_fitzpatrick(value)
+    except ValueError as exc:
+        raise ValidationError({name: str(exc)}) from None
+
+
+def _int(lo: int, hi: int):
+    def parse(name: str, value: str) -> int:
+        try:
+            number = int(value)
+        except ValueError:
+            raise ValidationError(
+                {name: _("%(v)r is not a whole number.") % {"v": value}}
+            ) from None
+        if not lo <= number <= hi:
+            raise ValidationError(
+                {name: _("must be between %(lo)s and %(hi)s.") % {"lo": lo, "hi": hi}}
+            )
+        return number
+
+    return parse
+
+
+def _moment(name: str, value: str) -> dt.datetime:
+    moment = parse_datetime(value)
+    if moment is None:
+        day = parse_date(value)
+        if day is None:
+            raise ValidationError(
+                {name: _("%(v)r is not a date (YYYY-MM-DD) or an ISO datetime.") % {"v": value}}
+            )
+        moment = dt.datetime.combine(day, dt.time.min)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment
+
+
+def _text(name: str, value: str) -> str:
+    if not value.strip():
+        raise ValidationError({name: _("must not be empty.")})
+    return value.strip()
+
+
+def _origin(name: str, value: str) -> str:
+    if value not in (*ORIGINS, "any"):
+        raise ValidationError({name: _("origin is real, synthetic or any.")})
+    return value
+
+
+# name -> (parser, real lookup, synthetic lookup); a None lookup means that origin has no such
+# attribute, so a filter on it keeps only the other origin.
+FILTERS = {
+    "diagnosis": (_diagnoses, "diagnosis__code__in", "diagnosis__code__in"),
+    "fitzpatrick": (_fitzpatrick, "fitzpatrick", "fitzpatrick"),
+    "fitzpatrick_min": (_fitzpatrick, "fitzpatrick__gte", "fitzpatrick__gte"),
+    "fitzpatrick_max": (_fitzpatrick, "fitzpatrick__lte", "fitzpatrick__lte"),
+    "monk_tone": (_int(1, 10), "monk_tone", None),
+    "monk_tone_min": (_int(1, 10), "monk_tone__gte", None),
+    "monk_tone_max": (_int(1, 10), "monk_tone__lte", None),
+    "body_site": (_choice(BodySite), "body_site__in", "body_site__in"),
+    "modality": (_choice(Modality), "modality__in", "source_image__modality__in"),
+    "age_min": (_int(0, 130), "age_bin__gte", "age_bin__gte"),
+    "age_max": (_int(0, 130), "age_bin__lte", "age_bin__lte"),
+    "sex": (_choice(Sex), "sex__in", "sex__in"),
+    "licence": (_choice(Licence), "licence__in", "licence__in"),
+    "method": (_choice(SyntheticImage.Method), None, "method__in"),
+    "model_version": (_text, None, "model_version"),
+    "contributor": (_text, "contributor__username", "source_image__contributor__username"),
+    "lesion_identifier": (_text, "lesion_identifier", "source_image__lesion_identifier"),
+    "request": (_int(1, 2**62), "request_id", None),
+    "created_after": (_moment, "created_at__gte", "created_at__gte"),
+    "created_before": (_moment, "created_at__lt", "created_at__lt"),
+}
+CONTROL = {
+    "origin",
+    "ordering",
+    "fields",
+    "cursor",
+    "page_size",
+    "format",
+    "layout",
+    "augment",
+    "seed",
+}
+
+
+@dataclass
+class CatalogueQuery:
+    origin: str = "any"
+    filters: dict[str, object] = field(default_factory=dict)
+
+    def querysets(self) -> dict[str, QuerySet]:
+        """The public rows of each origin this query can return."""
+        out: dict[str, QuerySet] = {}
+        real_q, synth_q, real_ok, synth_ok = Q(), Q(), True, True
+        for name, value in self.filters.items():
+            _parser, real_lookup, synth_lookup = FILTERS[name]
+            if real_lookup is None:
+                real_ok = False
+            else:
+                real_q &= Q(**{real_lookup: value})
+            if synth_lookup is None:
+                synth_ok = False
+            else:
+                synth_q &= Q(**{synth_lookup: value})
+        if real_ok and self.origin in ("real", "any"):
+            out["real"] = LesionImage.objects.public().filter(real_q)
+        if synth_ok and self.origin in ("synthetic", "any"):
+            out["synthetic"] = public_synthetic().filter(synth_q)
+        return out
+
+
+def public_synthetic() -> QuerySet:
+    return SyntheticImage.objects.public()
+
+
+def catalogue_query(params, *, extra_control: set[str] = frozenset()) -> CatalogueQuery:
+    """Parse query parameters (a QueryDict or dict of strings); unknown names are an error."""
+    unknown = sorted(set(params) - set(FILTERS) - CONTROL - set(extra_control))
+    if unknown:
+        raise ValidationError(
+            {
+                "detail": _("Unknown filter(s): %(names)s. Known filters: %(known)s.")
+                % {"names": ", ".join(unknown), "known": ", ".join(FILTERS)}
+            }
+        )
+    query = CatalogueQuery(origin=_origin("origin", params.get("origin", "any")))
+    for name, (parser, _real, _synth) in FILTERS.items():
+        if name in params:
+            query.filters[name] = parser(name, params[name])
+    if query.origin == "real" and any(FILTERS[n][1] is None for n in query.filters):
+        raise ValidationError(
+            {"origin": _("method and model_version apply to synthetic images only.")}
+        )
+    return query

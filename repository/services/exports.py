@@ -1,0 +1,288 @@
+"""Dataset exports: the current catalogue filter as a ZIP, streamed when small, built by a
+worker when large. Both go through the same archive assembler."""
+
+import datetime as dt
+import hashlib
+import heapq
+import os
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files import File
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from repository.exporting.archive import archive_stream, member_stem
+from repository.exporting.augment import KINDS
+from repository.exporting.spec import LAYOUTS, ArchiveSpec, Tally
+from repository.models import Export, User
+from repository.services.catalogue import CatalogueQuery, catalogue_query
+from repository.services.catalogue_rows import rows
+from repository.services.permissions import require_authenticated
+
+OPTIONS = ("layout", "augment", "seed")
+SEED_MAX = 2**31 - 1
+# A build still RUNNING after this long was lost with its worker and may be claimed again.
+STALE_AFTER = dt.timedelta(hours=2)
+
+
+def stream_max() -> int:
+    return settings.PIXGEN_EXPORT_STREAM_MAX
+
+
+def site_url(path: str = "/") -> str:
+    return settings.PIXGEN_SITE_URL.rstrip("/") + path
+
+
+@dataclass(frozen=True)
+class ExportPlan:
+    """A validated export request: the filters, the archive options and how many images."""
+
+    params: dict
+    query: CatalogueQuery
+    layout: str
+    augment: tuple[str, ...]
+    seed: int
+    item_count: int
+
+    @property
+    def streams(self) -> bool:
+        return self.item_count <= stream_max()
+
+
+def export_options(*, layout: str = "", augment="", seed="") -> tuple[str, tuple[str, ...], int]:
+    layout = layout or "flat"
+    if layout not in LAYOUTS:
+        raise ValidationError({"layout": _("layout is flat or imagefolder.")})
+    names = augment.split(",") if isinstance(augment, str) else list(augment)
+    names = [n.strip().lower() for n in names if n.strip()]
+    bad = sorted(set(names) - set(KINDS))
+    if bad:
+        raise ValidationError(
+            {
+                "augment": _("Unknown augmentation(s): %(bad)s. Choose from: %(kinds)s.")
+                % {"bad": ", ".join(bad), "kinds": ", ".join(KINDS)}
+            }
+        )
+    try:
+        seed = int(seed) if str(seed).strip() != "" else 0
+    except ValueError:
+        raise ValidationError({"seed": _("%(v)r is not a whole number.") % {"v": seed}}) from None
+    if not 0 <= seed <= SEED_MAX:
+        raise ValidationError({"seed": _("seed is between 0 and %(max)s.") % {"max": SEED_MAX}})
+    return layout, tuple(k for k in KINDS if k in names), seed
+
+
+def export_plan(*, params) -> ExportPlan:
+    """Validate a request's parameters (QueryDict or dict of strings); ValidationError says
+    what is wrong. Empty values are dropped, as a web form sends them for unset filters."""
+    clean = {k: str(v) for k, v in _items(params) if str(v).strip() != ""}
+    layout, augment, seed = export_options(
+        layout=clean.get("layout", ""), augment=clean.get("augment", ""), seed=clean.get("seed", "")
+    )
+    filters = {k: v for k, v in clean.items() if k not in OPTIONS}
+    query = catalogue_query(filters)
+    count = sum(qs.count() for qs in query.querysets().values())
+    return ExportPlan(filters, query, layout, augment, seed, count)
+
+
+def _items(params):
+    if hasattr(params, "lists"):
+        return [(k, ",".join(v)) for k, v in params.lists()]
+    return list(params.items())
+
+
+def ordered_rows(querysets: dict, *, layout: str) -> Iterator[dict]:
+    """Rows of each origin's queryset merged in archive order, streamed from the database."""
+    order = ["diagnosis__code", "id"] if layout == "imagefolder" else ["id"]
+    streams = [rows(origin, qs.order_by(*order)) for origin, qs in querysets.items()]
+    return heapq.merge(*streams, key=lambda row: member_stem(row, layout))
+
+
+def catalogue_rows(query: CatalogueQuery, *, layout: str) -> Iterator[dict]:
+    """Every public row of the query, in archive order."""
+    return ordered_rows(query.querysets(), layout=layout)
+
+
+def source_notes(querysets: dict) -> dict:
+    """(licence, contributor) -> the distinct source notes of those images (a few strings)."""
+    notes: dict = {}
+    real = querysets.get("real")
+    if real is not None:
+        values = real.values_list("licence", "contributor__username", "source_note")
+        for licence, who, note in values.distinct().order_by():
+            if note:
+                notes.setdefault((licence, who), set()).add(note)
+    synthetic = querysets.get("synthetic")
+    if synthetic is not None:
+        values = synthetic.values_list(
+            "licence", "source_image__contributor__username", "source_image__source_note"
+        )
+        for licence, who, note in values.distinct().order_by():
+            if note:
+                notes.setdefault((licence, who or ""), set()).add(note)
+    return {key: sorted(value) for key, value in notes.items()}
+
+
+def _spec(plan: ExportPlan, *, created_at: dt.datetime, url: str) -> ArchiveSpec:
+    return ArchiveSpec(
+        title="PixGen dataset export",
+        created_at=created_at,
+        layout=plan.layout,
+        augment=plan.augment,
+        seed=plan.seed,
+        filters=plan.params,
+        url=url,
+        cite_as="PixGen open dermatology image repository, export of "
+        f"{created_at.date().isoformat()} ({url}).",
+        source_notes=source_notes(plan.query.querysets()),
+    )
+
+
+def _open(name: str):
+    return default_storage.open(name, "rb")
+
+
+def describe(query: CatalogueQuery) -> dict:
+    """The query's filters as plain strings, for the datasheet."""
+    out = {"origin": query.origin} if query.origin != "any" else {}
+    for name, value in query.filters.items():
+        out[name] = ",".join(map(str, value)) if isinstance(value, list) else str(value)
+    return out
+
+
+def export_stream(*, query: CatalogueQuery, layout: str, augment, seed: int):
+    """(filename, iterator of ZIP bytes, item count) for a small export streamed directly."""
+    layout, augment, seed = export_options(layout=layout, augment=augment, seed=seed)
+    count = sum(qs.count() for qs in query.querysets().values())
+    plan = ExportPlan(describe(query), query, layout, augment, seed, count)
+    now = timezone.now().replace(microsecond=0)
+    spec = _spec(plan, created_at=now, url=site_url(reverse("image-list")))
+    stream = archive_stream(rows=catalogue_rows(query, layout=layout), spec=spec, open_file=_open)
+    return f"pixgen-export-{now:%Y%m%d-%H%M%S}.zip", stream, count
+
+
+def export_create(*, user: User, params, layout: str = "", augment="", seed="") -> Export:
+    """Validate and queue an export job for a signed-in user; it is built after commit."""
+    require_authenticated(user)
+    merged = {k: v for k, v in _items(params) if k not in OPTIONS}
+    merged.update(
+        {
+            "layout": layout,
+            "augment": ",".join(augment) if not isinstance(augment, str) else augment,
+            "seed": str(seed),
+        }
+    )
+    plan = export_plan(params=merged)
+    from repository.tasks import build_export_task
+
+    with transaction.atomic():
+        export = Export.objects.create(
+            created_by=user,
+            params=plan.params,
+            layout=plan.layout,
+            augment=list(plan.augment),
+            seed=plan.seed,
+            item_count=plan.item_count,
+        )
+        transaction.on_commit(lambda: build_export_task.delay(export.pk))
+    return export
+
+
+def write_archive(stream, folder: str) -> tuple[str, str, int, Tally]:
+    """Drain an archive stream into a temporary file: (path, sha256, size, tally)."""
+    digest, size = hashlib.sha256(), 0
+    fd, path = tempfile.mkstemp(suffix=".zip", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            while True:
+                try:
+                    chunk = next(stream)
+                except StopIteration as done:
+                    tally = done.value
+                    break
+                digest.update(chunk)
+                size += len(chunk)
+                out.write(chunk)
+    except BaseException:
+        os.unlink(path)
+        raise
+    return path, digest.hexdigest(), size, tally
+
+
+def save_archive(path: str, name: str) -> str:
+    """Copy a finished temporary file into storage; a failed copy leaves nothing behind."""
+    saved = ""
+    try:
+        with open(path, "rb") as fh:
+            saved = default_storage.save(name, File(fh, name=os.path.basename(name)))
+    except BaseException:
+        if default_storage.exists(name):
+            default_storage.delete(name)
+        raise
+    return saved
+
+
+def claim(model, pk: int) -> bool:
+    """Move a queued (or abandoned) job to RUNNING; False if another run has it or it is done."""
+    stale = timezone.now() - STALE_AFTER
+    Status = model.Status
+    return bool(
+        model.objects.filter(pk=pk)
+        .filter(Q(status=Status.QUEUED) | Q(status=Status.RUNNING, started_at__lt=stale))
+        .update(status=Status.RUNNING, started_at=timezone.now(), error="")
+    )
+
+
+def export_build(*, export_id: int) -> Export | None:
+    """Build an export's archive into storage. Idempotent: a finished export is left alone."""
+    if not claim(Export, export_id):
+        return Export.objects.filter(pk=export_id).first()
+    export = Export.objects.get(pk=export_id)
+    plan = export_plan(
+        params={
+            **export.params,
+            "layout": export.layout,
+            "augment": ",".join(export.augment),
+            "seed": str(export.seed),
+        }
+    )
+    now = timezone.now().replace(microsecond=0)
+    spec = _spec(plan, created_at=now, url=site_url(reverse("export-detail", args=[export.pk])))
+    stream = archive_stream(
+        rows=catalogue_rows(plan.query, layout=plan.layout), spec=spec, open_file=_open
+    )
+    with tempfile.TemporaryDirectory(prefix="pixgen-export-") as folder:
+        path, sha256, size, tally = write_archive(stream, folder)
+        name = save_archive(path, f"exports/{export.pk}/pixgen-export-{export.pk}.zip")
+    updated = Export.objects.filter(pk=export.pk, status=Export.Status.RUNNING).update(
+        status=Export.Status.SUCCEEDED,
+        file=name,
+        sha256=sha256,
+        size=size,
+        item_count=tally.total,
+        finished_at=timezone.now(),
+    )
+    if not updated:  # someone else finished or failed it meanwhile: keep theirs
+        default_storage.delete(name)
+    export.refresh_from_db()
+    return export
+
+
+def export_fail(*, export_id: int, reason: str) -> None:
+    Export.objects.filter(pk=export_id).exclude(status=Export.Status.SUCCEEDED).update(
+        status=Export.Status.FAILED, error=reason[:2000], finished_at=timezone.now()
+    )
+
+
+def exports_for(user: User):
+    return (
+        Export.objects.filter(created_by=user) if user.is_authenticated else Export.objects.none()
+    )

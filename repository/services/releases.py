@@ -1,0 +1,221 @@
+"""Releases: a moderator cuts an immutable, citable snapshot of the open database. Its items
+are frozen at the cut; a worker builds its archive once, deterministically (timestamps are the
+cut's time, members sorted), and every later download serves those same bytes."""
+
+import datetime as dt
+import tempfile
+from collections import Counter
+
+from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
+from django.db import IntegrityError, transaction
+from django.db.models import Subquery
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from repository.exporting.archive import archive_stream, image_member
+from repository.exporting.spec import ArchiveSpec
+from repository.models import LesionImage, Release, ReleaseItem, User
+from repository.services.catalogue import CatalogueQuery
+from repository.services.exports import (
+    _open,
+    catalogue_rows,
+    claim,
+    ordered_rows,
+    save_archive,
+    site_url,
+    source_notes,
+    write_archive,
+)
+from repository.services.permissions import require_moderator
+from synthesis.models import SyntheticImage
+
+LAYOUT = "imagefolder"  # a release loads straight into torchvision's ImageFolder
+BATCH = 1000
+
+
+def _freeze(release: Release) -> dict:
+    """Write the release's items from the current public catalogue; returns the counts."""
+    origins, cells, batch = Counter(), Counter(), []
+    for row in catalogue_rows(CatalogueQuery(), layout=LAYOUT):
+        origins[row["origin"]] += 1
+        cells[f"{row['diagnosis']}|{row['fitzpatrick'] or 0}"] += 1
+        batch.append(
+            ReleaseItem(
+                release=release,
+                origin=row["origin"],
+                object_id=row["id"],
+                uid=row["uid"],
+                sha256=row["sha256"],
+                path=image_member(row, LAYOUT),
+            )
+        )
+        if len(batch) >= BATCH:
+            ReleaseItem.objects.bulk_create(batch)
+            batch.clear()
+    ReleaseItem.objects.bulk_create(batch)
+    matrix: dict = {}
+    for key, n in sorted(cells.items()):
+        dx, fitz = key.split("|")
+        matrix.setdefault(dx, {})[fitz] = n
+    return {
+        "total": sum(origins.values()),
+        "real": origins["real"],
+        "synthetic": origins["synthetic"],
+        "by_diagnosis_fitzpatrick": matrix,
+    }
+
+
+def _withdrawn_since(previous: Release, release: Release) -> list[dict]:
+    """Items of the previous release that are not in this one, with why they left."""
+    gone = ReleaseItem.objects.filter(release=previous).exclude(
+        uid__in=Subquery(ReleaseItem.objects.filter(release=release).values("uid"))
+    )
+    out = []
+    for item in gone.order_by("uid").iterator():
+        if item.origin == "real":
+            status = (
+                LesionImage.objects.filter(pk=item.object_id)
+                .values_list("status", flat=True)
+                .first()
+            )
+        else:
+            status = (
+                SyntheticImage.objects.filter(pk=item.object_id)
+                .values_list("status", flat=True)
+                .first()
+            )
+            if status == SyntheticImage.Status.APPROVED:
+                status = "source withdrawn"
+        out.append({"uid": item.uid, "sha256": item.sha256, "reason": status or "deleted"})
+    return out
+
+
+def release_cut(
+    *, moderator: User, tag: str, title: str, citation: str = "", notes: str = ""
+) -> Release:
+    """Freeze the public catalogue as release `tag` and queue its archive after commit."""
+    require_moderator(moderator)
+    tag, title = (tag or "").strip(), (title or "").strip()
+    now = timezone.now().replace(microsecond=0)
+    # ZIP timestamps have a resolution of two seconds: an even second reads the same in both.
+    now -= dt.timedelta(seconds=now.second % 2)
+    release = Release(
+        tag=tag,
+        title=title,
+        citation=(citation or "").strip(),
+        notes=(notes or "").strip(),
+        created_by=moderator,
+        created_at=now,
+    )
+    release.full_clean(exclude=["previous", "created_by"])
+    if not release.citation:
+        release.citation = _(
+            "PixGen open dermatology image repository, release %(tag)s (%(date)s). %(url)s"
+        ) % {
+            "tag": tag,
+            "date": release.created_at.date().isoformat(),
+            "url": site_url(reverse("release-detail", args=[tag])),
+        }
+
+    try:
+        with transaction.atomic():
+            release = _cut(release)
+    except IntegrityError:
+        raise ValidationError(
+            {"tag": _("Release %(tag)s already exists.") % {"tag": tag}}
+        ) from None
+    return release
+
+
+def _cut(release: Release) -> Release:
+    from repository.tasks import build_release_task
+
+    release.previous = Release.objects.order_by("-created_at", "-id").first()
+    release.save()
+    release.counts = _freeze(release)
+    release.item_count = release.counts["total"]
+    if release.previous is not None:
+        release.withdrawn = _withdrawn_since(release.previous, release)
+    release.save(update_fields=["counts", "item_count", "withdrawn"])
+    transaction.on_commit(lambda: build_release_task.delay(release.pk))
+    return release
+
+
+def _frozen_query(release: Release) -> dict:
+    items = ReleaseItem.objects.filter(release=release)
+    real_ids = items.filter(origin="real").values("object_id")
+    synthetic_ids = items.filter(origin="synthetic").values("object_id")
+    # The frozen rows, whatever has happened to them since: the release is what it was.
+    return {
+        "real": LesionImage.objects.filter(pk__in=Subquery(real_ids)),
+        "synthetic": SyntheticImage.objects.filter(pk__in=Subquery(synthetic_ids)),
+    }
+
+
+def release_stream(release: Release):
+    """The release archive's bytes, rebuilt from its frozen items (same items, same bytes)."""
+    querysets = _frozen_query(release)
+    merged = ordered_rows(querysets, layout=LAYOUT)
+    spec = ArchiveSpec(
+        title=f"PixGen {release.tag}: {release.title}",
+        created_at=release.created_at,
+        layout=LAYOUT,
+        url=site_url(reverse("release-detail", args=[release.tag])),
+        cite_as=release.citation,
+        release_tag=release.tag,
+        notes=release.notes,
+        withdrawn=tuple(release.withdrawn),
+        previous_release=release.previous.tag if release.previous_id else "",
+        source_notes=source_notes(querysets),
+        version=release.tag,
+    )
+    return archive_stream(rows=merged, spec=spec, open_file=_open)
+
+
+def release_build(*, release_id: int) -> Release | None:
+    """Build a release's archive once; later runs leave a built release alone."""
+    if not claim(Release, release_id):
+        return Release.objects.filter(pk=release_id).first()
+    release = Release.objects.select_related("previous").get(pk=release_id)
+    with tempfile.TemporaryDirectory(prefix="pixgen-release-") as folder:
+        path, sha256, size, _tally = write_archive(release_stream(release), folder)
+        name = save_archive(path, f"releases/{release.tag}/pixgen-{release.tag}.zip")
+    updated = Release.objects.filter(pk=release.pk, status=Release.Status.RUNNING).update(
+        status=Release.Status.SUCCEEDED,
+        file=name,
+        sha256=sha256,
+        size=size,
+        finished_at=timezone.now(),
+    )
+    if not updated:
+        default_storage.delete(name)
+    release.refresh_from_db()
+    return release
+
+
+def release_rebuild(*, moderator: User, release: Release) -> Release:
+    """Queue a failed release's build again; its frozen items do not change."""
+    require_moderator(moderator)
+    from repository.tasks import build_release_task
+
+    with transaction.atomic():
+        updated = Release.objects.filter(pk=release.pk, status=Release.Status.FAILED).update(
+            status=Release.Status.QUEUED, error="", started_at=None, finished_at=None
+        )
+        if not updated:
+            raise ValidationError(_("Only a failed release can be built again."))
+        transaction.on_commit(lambda: build_release_task.delay(release.pk))
+    release.refresh_from_db()
+    return release
+
+
+def release_fail(*, release_id: int, reason: str) -> None:
+    Release.objects.filter(pk=release_id).exclude(status=Release.Status.SUCCEEDED).update(
+        status=Release.Status.FAILED, error=reason[:2000], finished_at=timezone.now()
+    )
+
+
+def releases_published():
+    return Release.objects.filter(status=Release.Status.SUCCEEDED)

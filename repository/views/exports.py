@@ -1,0 +1,94 @@
+"""The download of the current image-list filter: streamed when small, a job when large."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
+from django.http import FileResponse, Http404, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from repository.models import Export
+from repository.services.exports import export_create, export_plan, export_stream
+
+
+def _error(request, exc: ValidationError):
+    errors = exc.message_dict if hasattr(exc, "error_dict") else {"": exc.messages}
+    return render(
+        request,
+        "repository/export_error.html",
+        {"errors": errors, "back": reverse("image-list")},
+        status=400,
+    )
+
+
+@require_POST
+def export_start(request):
+    params = request.POST.copy()
+    params.pop("csrfmiddlewaretoken", None)
+    try:
+        plan = export_plan(params=params)
+    except ValidationError as exc:
+        return _error(request, exc)
+    if plan.streams:
+        filename, stream, _count = export_stream(
+            query=plan.query, layout=plan.layout, augment=plan.augment, seed=plan.seed
+        )
+        response = StreamingHttpResponse(stream, content_type="application/zip")
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        response["Cache-Control"] = "no-store"
+        return response
+    if not request.user.is_authenticated:
+        messages.info(
+            request,
+            _("%(n)s images is a large export: sign in and it will be built for you.")
+            % {"n": plan.item_count},
+        )
+        return redirect_to_login(reverse("image-list") + "?" + params.urlencode())
+    export = export_create(
+        user=request.user,
+        params=plan.params,
+        layout=plan.layout,
+        augment=plan.augment,
+        seed=plan.seed,
+    )
+    messages.success(request, _("Your export is being built; this page shows when it is ready."))
+    return redirect("export-detail", pk=export.pk)
+
+
+def _own_export(request, pk: int) -> Export:
+    export = get_object_or_404(Export, pk=pk)
+    if not export.can_be_seen_by(request.user):
+        raise Http404
+    return export
+
+
+@login_required
+def export_detail(request, pk: int):
+    export = _own_export(request, pk)
+    response = render(request, "repository/export_detail.html", {"export": export})
+    if not export.is_done:
+        response["Refresh"] = "5"
+    return response
+
+
+@login_required
+def export_list(request):
+    exports = Export.objects.filter(created_by=request.user)[:50]
+    return render(request, "repository/export_list.html", {"exports": exports})
+
+
+@login_required
+def export_download(request, pk: int):
+    export = _own_export(request, pk)
+    if export.status != Export.Status.SUCCEEDED or not default_storage.exists(export.file.name):
+        raise Http404
+    return FileResponse(
+        default_storage.open(export.file.name, "rb"),
+        as_attachment=True,
+        filename=f"pixgen-export-{export.pk}.zip",
+        content_type="application/zip",
+    )

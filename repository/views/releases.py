@@ -1,0 +1,110 @@
+"""Releases: everyone can list, read and download them; moderators cut them."""
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.storage import default_storage
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from repository.models import Release
+from repository.services.releases import release_cut, release_rebuild
+from repository.views.common import apply_errors
+
+
+class ReleaseForm(forms.Form):
+    tag = forms.CharField(
+        max_length=16, label=gettext_lazy("Tag"), help_text=gettext_lazy("e.g. 2026.11")
+    )
+    title = forms.CharField(max_length=200, label=gettext_lazy("Title"))
+    citation = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        label=gettext_lazy("Citation"),
+        help_text=gettext_lazy("Left empty, PixGen writes one."),
+    )
+    notes = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}), required=False, label=gettext_lazy("Notes")
+    )
+
+
+def release_list(request):
+    releases = Release.objects.all()
+    if not (request.user.is_authenticated and request.user.is_moderator):
+        releases = releases.filter(status=Release.Status.SUCCEEDED)
+    return render(request, "repository/release_list.html", {"releases": releases})
+
+
+def _visible(request, tag: str) -> Release:
+    release = get_object_or_404(Release.objects.select_related("previous"), tag=tag)
+    moderator = request.user.is_authenticated and request.user.is_moderator
+    if not (release.is_published or moderator):
+        raise Http404
+    return release
+
+
+def release_detail(request, tag: str):
+    release = _visible(request, tag)
+    counts = release.counts.get("by_diagnosis_fitzpatrick", {})
+    types = sorted({int(f) for row in counts.values() for f in row})
+    table = [
+        (dx, [row.get(str(f), 0) for f in types], sum(row.values()))
+        for dx, row in sorted(counts.items())
+    ]
+    response = render(
+        request,
+        "repository/release_detail.html",
+        {"release": release, "types": types, "table": table},
+    )
+    if release.status in (Release.Status.QUEUED, Release.Status.RUNNING):
+        response["Refresh"] = "5"
+    return response
+
+
+def release_download(request, tag: str):
+    release = _visible(request, tag)
+    if not release.is_published or not default_storage.exists(release.file.name):
+        raise Http404
+    response = FileResponse(
+        default_storage.open(release.file.name, "rb"),
+        as_attachment=True,
+        filename=f"pixgen-{release.tag}.zip",
+        content_type="application/zip",
+    )
+    response["ETag"] = f'"{release.sha256}"'
+    return response
+
+
+@login_required
+def release_new(request):
+    if not request.user.is_moderator:
+        raise PermissionDenied(_("This needs the moderator role."))
+    form = ReleaseForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            release = release_cut(moderator=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(
+                request,
+                _("Release %(tag)s was cut; its archive is being built.") % {"tag": release.tag},
+            )
+            return redirect("release-detail", tag=release.tag)
+    status = 400 if request.method == "POST" else 200
+    return render(request, "repository/release_form.html", {"form": form}, status=status)
+
+
+@login_required
+@require_POST
+def release_retry(request, tag: str):
+    release = get_object_or_404(Release, tag=tag)
+    try:
+        release_rebuild(moderator=request.user, release=release)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return redirect("release-detail", tag=release.tag)
