@@ -1,7 +1,7 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from repository.api import views
+from repository.api import downloads, jobs, views
 
 urlpatterns = [
     path("images/", views.CatalogueList.as_view(), name="api-image-list"),
@@ -20,6 +20,13 @@ urlpatterns = [
     path("requests/", views.Requests.as_view(), name="api-requests"),
     path("requests/<int:pk>/", views.RequestDetail.as_view(), name="api-request-detail"),
     path("coverage/", views.Coverage.as_view(), name="api-coverage"),
+    path("exports/", downloads.Exports.as_view(), name="api-exports"),
+    path("exports/<int:pk>/", downloads.ExportDetail.as_view(), name="api-export-detail"),
+    path("releases/", downloads.Releases.as_view(), name="api-releases"),
+    path("releases/<str:tag>/", downloads.ReleaseDetail.as_view(), name="api-release-detail"),
+    path("jobs/", jobs.Jobs.as_view(), name="api-jobs"),
+    path("jobs/<int:pk>/", jobs.JobDetail.as_view(), name="api-job-detail"),
+    path("jobs/<int:pk>/cancel/", jobs.JobCancel.as_view(), name="api-job-cancel"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]

@@ -7,7 +7,7 @@ from pathlib import Path
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-from repository.vocabulary import ROMAN
+from repository.vocabulary import ROMAN, parse_fitzpatrick
 from synthesis.ml.tone_transfer import BACKENDS, DEFAULT_BACKEND, ToneTarget
 from synthesis.models import StyleTemplate
 
@@ -16,10 +16,10 @@ BACKEND_NEEDS_HANDLE = {"magenta"}
 
 def target_fitzpatrick(value) -> dict:
     try:
-        skin_type = int(str(value).strip())
-    except (TypeError, ValueError):
+        skin_type = None if isinstance(value, bool) else parse_fitzpatrick(value)
+    except ValueError:
         skin_type = None
-    if skin_type is None or isinstance(value, bool) or not 1 <= skin_type <= 6:
+    if skin_type is None:
         raise ValidationError(
             _("Fitzpatrick type %(value)s is outside I–VI (1–6).") % {"value": value},
             code="fitzpatrick",
