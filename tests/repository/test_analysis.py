@@ -5,11 +5,11 @@ import numpy as np
 import pytest
 from django.core.management import CommandError, call_command
 from PIL import Image
-from synthesis.ml.metrics import dice
 
 from repository.imaging import decode_mask
 from repository.models import LesionImage
 from repository.services.analysis import image_analyse, image_mask_replace
+from synthesis.ml.metrics import dice
 from tests.conftest import DEMO_DIR, demo_rows, ingest
 
 pytestmark = pytest.mark.django_db

@@ -2,9 +2,9 @@ import json
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
-from synthesis.ml.skin_tone import measure_tone
 
 from repository.imaging import ImageRejected, decode_mask, decode_rgb
+from synthesis.ml.skin_tone import measure_tone
 
 
 class Command(BaseCommand):
