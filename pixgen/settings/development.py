@@ -14,5 +14,4 @@ STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.Static
 if CELERY_BROKER_URL is None:  # noqa: F405
     CELERY_BROKER_URL, CELERY_BROKER_TRANSPORT_OPTIONS = filesystem_broker(VAR_DIR / "broker")
 
-del BASE_DIR
 WHITENOISE_USE_FINDERS = True

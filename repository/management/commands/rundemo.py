@@ -20,49 +20,51 @@ class Command(BaseCommand):
         call_command("collectstatic", interactive=False, verbosity=0)
         if not opts["no_demo_data"]:
             call_command("load_demo")
-        worker = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "pixgen",
-                "worker",
-                "--loglevel=INFO",
-                "-Q",
-                "default,training",
-                "--concurrency=2",
-                "--hostname=demo@%h",
-            ]
-        )
-        web = subprocess.Popen(
-            [sys.executable, "manage.py", "runserver", opts["addr"], "--noreload"],
-            cwd=settings.BASE_DIR,
-        )
-        self.stdout.write(
-            self.style.SUCCESS(
-                f"PixGen is at http://{opts['addr']}/ (Ctrl-C stops the site and the worker)"
-            )
-        )
+        procs: list[subprocess.Popen] = []
         try:
-            while worker.poll() is None and web.poll() is None:
+            procs.append(
+                subprocess.Popen(
+                    [
+                        sys.executable,
+                        "-m",
+                        "celery",
+                        "-A",
+                        "pixgen",
+                        "worker",
+                        "--loglevel=INFO",
+                        "-Q",
+                        "default,training",
+                        "--concurrency=2",
+                        "--hostname=demo@%h",
+                    ],
+                    cwd=settings.BASE_DIR,
+                )
+            )
+            procs.append(
+                subprocess.Popen(
+                    [sys.executable, "manage.py", "runserver", opts["addr"], "--noreload"],
+                    cwd=settings.BASE_DIR,
+                )
+            )
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"PixGen is at http://{opts['addr']}/ (Ctrl-C stops the site and the worker)"
+                )
+            )
+            while all(proc.poll() is None for proc in procs):
                 time.sleep(0.5)
         except KeyboardInterrupt:
             pass
         finally:
-            for proc in (web, worker):
+            # Whatever ended the loop (Ctrl-C, one process dying, an error here), stop both.
+            for proc in procs:
                 if proc.poll() is None:
                     proc.send_signal(signal.SIGTERM)
-            for proc in (web, worker):
+            for proc in procs:
                 try:
                     proc.wait(timeout=20)
                 except subprocess.TimeoutExpired:
                     proc.kill()
-        if worker.returncode not in (0, None, -signal.SIGTERM) or web.returncode not in (
-            0,
-            None,
-            -signal.SIGTERM,
-        ):
-            self.stderr.write(
-                f"stopped: web exited {web.returncode}, worker exited {worker.returncode}"
-            )
+        stopped = dict(zip(("worker", "web"), (proc.returncode for proc in procs), strict=False))
+        if any(code not in (0, -signal.SIGTERM, -signal.SIGINT) for code in stopped.values()):
+            self.stderr.write(f"stopped: {stopped}")
