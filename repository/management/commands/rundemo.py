@@ -5,7 +5,7 @@ import time
 
 from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 
 class Command(BaseCommand):
@@ -21,6 +21,7 @@ class Command(BaseCommand):
         if not opts["no_demo_data"]:
             call_command("load_demo")
         procs: list[subprocess.Popen] = []
+        interrupted = False
         try:
             procs.append(
                 subprocess.Popen(
@@ -54,7 +55,7 @@ class Command(BaseCommand):
             while all(proc.poll() is None for proc in procs):
                 time.sleep(0.5)
         except KeyboardInterrupt:
-            pass
+            interrupted = True
         finally:
             # Whatever ended the loop (Ctrl-C, one process dying, an error here), stop both.
             for proc in procs:
@@ -65,6 +66,6 @@ class Command(BaseCommand):
                     proc.wait(timeout=20)
                 except subprocess.TimeoutExpired:
                     proc.kill()
-        stopped = dict(zip(("worker", "web"), (proc.returncode for proc in procs), strict=False))
-        if any(code not in (0, -signal.SIGTERM, -signal.SIGINT) for code in stopped.values()):
-            self.stderr.write(f"stopped: {stopped}")
+        if not interrupted:
+            codes = dict(zip(("worker", "web"), (p.returncode for p in procs), strict=False))
+            raise CommandError(f"The demo stopped because a process ended: exit codes {codes}.")
