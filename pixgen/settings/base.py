@@ -168,6 +168,20 @@ PIXGEN_EXPORT_STREAM_MAX = env_int("PIXGEN_EXPORT_STREAM_MAX", 500, minimum=1)
 PIXGEN_SYNTHESIS_MAX_JOB_ITEMS = env_int("PIXGEN_SYNTHESIS_MAX_JOB_ITEMS", 2000, minimum=1)
 PIXGEN_TONE_JOB_TIME_LIMIT = env_int("PIXGEN_TONE_JOB_TIME_LIMIT", 3 * 3600, minimum=60)
 PIXGEN_TRAINING_TIME_LIMIT = env_int("PIXGEN_TRAINING_TIME_LIMIT", 6 * 3600, minimum=60)
+# torch threads per training task: more than the cores a worker owns only slows it down.
+PIXGEN_TRAINING_THREADS = env_int("PIXGEN_TRAINING_THREADS", 1, minimum=1)
+# Dermatologist review: independent reviews per synthetic image, and what publishes it
+# ("all": every required review approves; "majority"); a split goes to a moderator.
+PIXGEN_REVIEWS_REQUIRED = env_int("PIXGEN_REVIEWS_REQUIRED", 2, minimum=1)
+PIXGEN_REVIEW_PUBLISH_RULE = env_choice("PIXGEN_REVIEW_PUBLISH_RULE", "all", ("all", "majority"))
+# DCGAN: most images one generation request may make; evaluation budgets.
+PIXGEN_GENERATION_MAX_COUNT = env_int("PIXGEN_GENERATION_MAX_COUNT", 256, minimum=1)
+PIXGEN_GAN_BASELINE_STEPS = env_int("PIXGEN_GAN_BASELINE_STEPS", 500, minimum=1)
+PIXGEN_GAN_ENCODER_STEPS = env_int("PIXGEN_GAN_ENCODER_STEPS", 300, minimum=1)
+PIXGEN_GAN_EVAL_PER_CONDITION = env_int("PIXGEN_GAN_EVAL_PER_CONDITION", 16, minimum=2)
+PIXGEN_GAN_HEARTBEAT_STALE_SECONDS = env_int("PIXGEN_GAN_HEARTBEAT_STALE_SECONDS", 120, minimum=10)
+# Bias audits: bootstrap resamples behind each confidence interval.
+PIXGEN_AUDIT_BOOTSTRAP = env_int("PIXGEN_AUDIT_BOOTSTRAP", 1000, minimum=50)
 # The public address of this site, written into Croissant metadata and release citations.
 PIXGEN_SITE_URL = env_str("PIXGEN_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 # Let large uploads reach the ingest service, which measures them and says what the cap is.

@@ -1,7 +1,7 @@
 """The embedded default: SQLite, media on local disk, a filesystem broker. Nothing to run."""
 
 from .base import *  # noqa: F403
-from .base import BASE_DIR, VAR_DIR, filesystem_broker, storages_for
+from .base import VAR_DIR, filesystem_broker, storages_for
 from .env import env_bool, env_database, env_str
 
 DEBUG = env_bool("DJANGO_DEBUG", True)

@@ -62,3 +62,29 @@ def test_a_malformed_variable_is_improperly_configured(name, value, message):
     result = _django_setup("pixgen.settings.development", **{name: value})
     assert result.returncode != 0
     assert "ImproperlyConfigured" in result.stderr and message in result.stderr
+
+
+def test_development_settings_work_without_any_environment():
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import django; django.setup(); from django.conf import settings; "
+            "print(settings.BASE_DIR, settings.DATABASES['default']['ENGINE'], settings.DEBUG)",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("DJANGO_", "DATABASE_", "CELERY_", "PIXGEN_"))
+        }
+        | {
+            "DJANGO_SETTINGS_MODULE": "pixgen.settings.development",
+            "PIXGEN_VAR_DIR": "/tmp/pixgen-settings-test",
+        },
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [str(ROOT), "django.db.backends.sqlite3", "True"]
