@@ -28,6 +28,7 @@ urlpatterns = [
     path("images/<int:pk>/mask/", images.mask_upload, name="image-mask-upload"),
     path("images/<int:pk>/<str:kind>/", media.image_file, name="image-file"),
     path("contribute/", upload.upload, name="upload"),
+    path("contribute/suggest/", upload.upload_suggest, name="upload-suggest"),
     path("contribute/batch/", upload.upload_batch, name="upload-batch"),
     path("contributions/", images.my_contributions, name="my-contributions"),
     path("moderation/", moderation.queue, name="moderation-queue"),

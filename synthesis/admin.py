@@ -1,7 +1,14 @@
 from django.contrib import admin
 
 from repository.admin import ModeratorAccess
-from synthesis.models import JobItem, SegmenterModel, StyleTemplate, SynthesisJob, SyntheticImage
+from synthesis.models import (
+    GanModel,
+    JobItem,
+    SegmenterModel,
+    StyleTemplate,
+    SynthesisJob,
+    SyntheticImage,
+)
 
 
 class ReadOnlyFiles(ModeratorAccess):
@@ -116,5 +123,29 @@ class SegmenterModelAdmin(ReadOnlyFiles, admin.ModelAdmin):
         "val_dice",
         "wall_seconds",
         "device",
+        "job",
+    )
+
+
+@admin.register(GanModel)
+class GanModelAdmin(ReadOnlyFiles, admin.ModelAdmin):
+    list_display = ("version", "status", "image_size", "step", "device", "created_at")
+    list_filter = ("status", "image_size")
+    readonly_fields = (
+        "version",
+        "status",
+        "image_size",
+        "hyperparameters",
+        "data_snapshot",
+        "condition_space",
+        "checkpoint",
+        "weights",
+        "sample_grid",
+        "loss_plot",
+        "metrics",
+        "step",
+        "wall_seconds",
+        "device",
+        "error",
         "job",
     )

@@ -38,3 +38,41 @@ def run_tone_transfer_job_task(job_id: int) -> None:
 @shared_task(soft_time_limit=TRAINING_SOFT_LIMIT, time_limit=TRAINING_SOFT_LIMIT + 300)
 def train_segmenter_task(job_id: int) -> None:
     _run(segmenter_train_run, job_id, "segmenter training")
+
+
+@shared_task(soft_time_limit=TRAINING_SOFT_LIMIT, time_limit=TRAINING_SOFT_LIMIT + 300)
+def train_classifier_task(job_id: int) -> None:
+    import torch
+
+    from synthesis.services.classifier_training import classifier_train_run
+
+    torch.set_num_threads(int(getattr(settings, "PIXGEN_TRAINING_THREADS", 1)))
+    _run(classifier_train_run, job_id, "classifier training")
+
+
+@shared_task(bind=True, soft_time_limit=TRAINING_SOFT_LIMIT, time_limit=TRAINING_SOFT_LIMIT + 300)
+def train_dcgan_task(self, job_id: int) -> None:
+    """Train or resume a DCGAN version; a job another live worker holds is retried later."""
+    import torch
+
+    from synthesis.services.gan_training import TrainingBusy, gan_train_run, stale_after
+
+    torch.set_num_threads(int(getattr(settings, "PIXGEN_TRAINING_THREADS", 1)))
+    busy: list[TrainingBusy] = []
+
+    def train(*, job_id: int) -> None:
+        try:
+            gan_train_run(job_id=job_id)
+        except TrainingBusy as exc:  # not a failure: another worker's heartbeat is fresh
+            busy.append(exc)
+
+    _run(train, job_id, "DCGAN training")
+    if busy:  # look again once that worker could have gone stale
+        raise self.retry(exc=busy[0], countdown=stale_after().total_seconds(), max_retries=3)
+
+
+@shared_task(soft_time_limit=TONE_JOB_SOFT_LIMIT, time_limit=TONE_JOB_SOFT_LIMIT + 120)
+def generate_task(job_id: int) -> None:
+    from synthesis.services.gan_generation import gan_generate_run
+
+    _run(gan_generate_run, job_id, "DCGAN generation")

@@ -1,6 +1,18 @@
 from django.urls import path
 
-from synthesis.views import jobs, media, segmenters, synthetic, templates
+from synthesis.views import (
+    audits,
+    blind_review,
+    classifiers,
+    gans,
+    jobs,
+    media,
+    review,
+    review_report,
+    segmenters,
+    synthetic,
+    templates,
+)
 
 urlpatterns = [
     path("", jobs.job_list, name="synthesis-jobs"),
@@ -24,4 +36,42 @@ urlpatterns = [
     path("templates/<int:pk>/patch/", media.template_patch, name="synthesis-template-patch"),
     path("segmenters/", segmenters.segmenter_list, name="synthesis-segmenters"),
     path("segmenters/train/", segmenters.segmenter_train, name="synthesis-segmenter-train"),
+    path("gans/", gans.gan_list, name="synthesis-gans"),
+    path("gans/train/", gans.gan_train, name="synthesis-gan-train"),
+    path("gans/<str:version>/", gans.gan_detail, name="synthesis-gan-detail"),
+    path("gans/<str:version>/<str:kind>.png", gans.gan_image, name="synthesis-gan-image"),
+    path("jobs/<int:pk>/resume/", gans.gan_resume, name="synthesis-gan-resume"),
+    path("review/", review.review_queue, name="synthesis-review-queue"),
+    path("review/<int:pk>/", review.review_item, name="synthesis-review-item"),
+    path("review/disputed/", review.disputed_list, name="synthesis-review-disputed"),
+    path("review/disputed/<int:pk>/settle/", review.settle, name="synthesis-review-settle"),
+    path("review/report/", review_report.report, name="synthesis-review-report"),
+    path("review/blind/", blind_review.blind_start, name="synthesis-blind-start"),
+    path("review/blind/<int:session>/", blind_review.blind_session, name="synthesis-blind-session"),
+    path(
+        "review/blind/<int:session>/<int:position>/",
+        blind_review.blind_judge,
+        name="synthesis-blind-judge",
+    ),
+    path(
+        "review/blind/<int:session>/<int:position>/image",
+        blind_review.blind_image,
+        name="synthesis-blind-image",
+    ),
+    path("classifiers/", classifiers.classifier_list, name="synthesis-classifiers"),
+    path("classifiers/train/", classifiers.classifier_train, name="synthesis-classifier-train"),
+    path(
+        "classifiers/<str:version>/",
+        classifiers.classifier_detail,
+        name="synthesis-classifier-detail",
+    ),
+    path(
+        "classifiers/<str:version>/audit/",
+        classifiers.classifier_audit,
+        name="synthesis-classifier-audit",
+    ),
+    path("audits/", audits.audit_list, name="synthesis-audits"),
+    path("audits/<int:pk>/", audits.audit_detail, name="synthesis-audit-detail"),
+    path("audits/<int:pk>/report.json", audits.audit_json, name="synthesis-audit-json"),
+    path("audits/<int:pk>/<str:kind>.png", audits.audit_plot, name="synthesis-audit-plot"),
 ]

@@ -1,14 +1,17 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from repository.forms import BatchUploadForm, UploadForm
 from repository.services.batch_import import batch_import
 from repository.services.ingest import image_ingest
 from repository.services.metadata import ImageMetadata
 from repository.views.common import apply_errors
+from synthesis.services.suggestion import diagnosis_suggest_for_upload
 
 
 def _require_contributor(request):
@@ -48,6 +51,18 @@ def upload(request):
             return redirect("image-detail", pk=image.pk)
     status = 400 if request.method == "POST" else 200
     return render(request, "repository/upload.html", {"form": form}, status=status)
+
+
+@require_POST
+def upload_suggest(request):
+    """JSON: a model's diagnosis suggestion for a chosen file. Shown, never stored."""
+    try:
+        result = diagnosis_suggest_for_upload(user=request.user, fileobj=request.FILES.get("image"))
+    except PermissionDenied as exc:
+        return JsonResponse({"error": str(exc)}, status=403)
+    except ValidationError as exc:
+        return JsonResponse({"error": " ".join(exc.messages)}, status=400)
+    return JsonResponse(result)
 
 
 @login_required

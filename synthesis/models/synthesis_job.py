@@ -17,6 +17,9 @@ class SynthesisJob(models.Model):
     class Kind(models.TextChoices):
         TONE_TRANSFER = "tone_transfer", _("Skin-tone transfer")
         TRAIN_SEGMENTER = "train_segmenter", _("Train a lesion segmenter")
+        TRAIN_DCGAN = "train_dcgan", _("Train a conditional DCGAN")
+        GENERATE = "generate", _("Generate images with a DCGAN")
+        TRAIN_CLASSIFIER = "train_classifier", _("Train a lesion classifier")
 
     class Status(models.TextChoices):
         QUEUED = "queued", _("Queued")
@@ -61,10 +64,14 @@ class SynthesisJob(models.Model):
     @property
     def percent(self) -> int:
         """Share of the work finished, 0–100 (items for tone transfer, epochs for training)."""
-        if self.kind == self.Kind.TRAIN_SEGMENTER:
+        if self.kind in (self.Kind.TRAIN_SEGMENTER, self.Kind.TRAIN_CLASSIFIER):
             epochs = self.progress.get("epochs") or 0
             done = self.progress.get("epoch") or 0
             return round(100 * done / epochs) if epochs else 0
+        if self.kind == self.Kind.TRAIN_DCGAN:
+            steps = self.progress.get("steps") or 0
+            done = self.progress.get("step") or 0
+            return min(100, round(100 * done / steps)) if steps else 0
         if not self.items_total:
             return 100 if self.status in self.FINISHED else 0
         return round(100 * (self.items_done + self.items_failed) / self.items_total)

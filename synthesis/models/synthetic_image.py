@@ -28,11 +28,14 @@ class SyntheticImage(models.Model):
 
     class Method(models.TextChoices):
         TONE_TRANSFER = "tone_transfer", _("Skin-tone transfer")
+        DCGAN = "dcgan", _("Conditional DCGAN")
 
     class Status(models.TextChoices):
         PENDING_REVIEW = "pending_review", _("Pending review")
         APPROVED = "approved", _("Approved")
         REJECTED = "rejected", _("Rejected")
+        # Reviewers disagreed: a moderator settles it.
+        DISPUTED = "disputed", _("Disputed — awaiting a moderator")
 
     image = models.FileField(_("image"), max_length=255)
     thumbnail = models.FileField(_("thumbnail"), max_length=255)
@@ -85,11 +88,22 @@ class SyntheticImage(models.Model):
         max_length=16, choices=Status.choices, default=Status.PENDING_REVIEW, db_index=True
     )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # Generated images: the conditions asked for, and a key unique within the job
+    # (condition + index) so a retried generation task never writes an image twice.
+    conditions = models.JSONField(default=dict, blank=True)
+    generation_key = models.CharField(max_length=200, null=True, blank=True)
 
     objects = SyntheticImageQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["job", "generation_key"],
+                condition=models.Q(generation_key__isnull=False),
+                name="synthetic_unique_generation_key_per_job",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"synthetic #{self.pk} ({self.get_method_display()}, {self.get_status_display()})"

@@ -31,10 +31,17 @@ def form_data(**overrides):
 
 
 def test_the_nav_links_synthesis_for_reviewers_only(client, reviewer, clinician):
+    # Match whole hrefs: the jobs URL "/synthesis/" is a prefix of the public audits link.
+    jobs = f'href="{reverse("synthesis-jobs")}"'
+    review = f'href="{reverse("synthesis-review-queue")}"'
+    audits = f'href="{reverse("synthesis-audits")}"'
     client.force_login(reviewer)
-    assert reverse("synthesis-jobs") in client.get("/").content.decode()
+    page = client.get("/").content.decode()
+    assert jobs in page and review in page and audits in page
     client.force_login(clinician)
-    assert reverse("synthesis-jobs") not in client.get("/").content.decode()
+    page = client.get("/").content.decode()
+    assert jobs not in page and review not in page
+    assert audits in page  # bias audits are public
 
 
 def test_a_reviewer_creates_a_job_from_the_form(client, reviewer, public_images):

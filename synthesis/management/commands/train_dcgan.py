@@ -1,0 +1,72 @@
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.management.base import BaseCommand, CommandError
+
+from repository.models import User
+from synthesis.services.gan_training import gan_train_job_create, gan_train_run
+from synthesis.services.jobs import job_fail
+
+
+class Command(BaseCommand):
+    help = (
+        "Train a conditional DCGAN on the open database (optionally with approved tone "
+        "transfers); stores a new model version and prints it on the last line."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--user", default="moderator", help="the moderator asking (username)")
+        parser.add_argument("--size", type=int, choices=(64, 128), default=64)
+        parser.add_argument("--steps", type=int, default=None)
+        parser.add_argument("--batch-size", type=int, default=None)
+        parser.add_argument("--width", type=int, default=None, help="generator/discriminator width")
+        parser.add_argument("--seed", type=int, default=0)
+        parser.add_argument("--include-approved-synthetic", action="store_true")
+        parser.add_argument("--baseline-steps", type=int, default=None)
+        parser.add_argument("--encoder-steps", type=int, default=None)
+        parser.add_argument("--per-condition", type=int, default=None)
+        parser.add_argument("--device", default=None, help="cpu or cuda (default: cuda if any)")
+        parser.add_argument("--queue", action="store_true", help="send it to the training worker")
+
+    def handle(self, *args, **opts):
+        user = User.objects.filter(username=opts["user"]).first()
+        if user is None:
+            raise CommandError(f"No user {opts['user']!r}; name a moderator with --user.")
+        config = {
+            "image_size": opts["size"],
+            "steps": opts["steps"],
+            "batch_size": opts["batch_size"],
+            "g_width": opts["width"],
+            "d_width": opts["width"],
+            "seed": opts["seed"],
+        }
+        evaluation = {
+            "baseline_steps": opts["baseline_steps"],
+            "encoder_steps": opts["encoder_steps"],
+            "per_condition": opts["per_condition"],
+        }
+        try:
+            job = gan_train_job_create(
+                user=user,
+                config=config,
+                include_approved_synthetic=opts["include_approved_synthetic"],
+                evaluation=evaluation,
+                enqueue=opts["queue"],
+            )
+        except (ValidationError, PermissionDenied) as exc:
+            raise CommandError(" ".join(getattr(exc, "messages", [str(exc)]))) from None
+        if opts["queue"]:
+            self.stdout.write(f"Training job #{job.pk} queued for the training worker.")
+            return
+        self.stdout.write(f"Training job #{job.pk} runs here.")
+        try:
+            model = gan_train_run(job_id=job.pk, device=opts["device"])
+        except ValidationError as exc:
+            job_fail(job_id=job.pk, reason=" ".join(exc.messages))
+            raise CommandError(" ".join(exc.messages)) from None
+        except BaseException as exc:
+            job_fail(job_id=job.pk, reason=f"{type(exc).__name__}: {exc}")
+            raise
+        if model is None:
+            raise CommandError(f"Training job #{job.pk} was cancelled or taken by a worker.")
+        self.stdout.write(model.metrics.get("side_by_side", ""))
+        self.stdout.write(f"{model.step} steps, {model.wall_seconds:.0f} s on {model.device}")
+        self.stdout.write(model.version)

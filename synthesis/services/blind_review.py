@@ -1,0 +1,162 @@
+"""Blinded review, a visual Turing test: a reviewer sees real public images and synthetic
+ones mixed and unlabelled, and says which is which (and scores them as usual)."""
+
+import random
+import secrets
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from repository.models import LesionImage
+from synthesis.models import BlindJudgement, BlindSession, SyntheticImage
+from synthesis.services.review import require_reviewer
+
+MIN_SIZE, MAX_SIZE = 2, 100
+
+
+def blind_candidates(*, reviewer) -> tuple[list[int], list[int]]:
+    """Ids of the real and the synthetic images a reviewer may be shown blind, by id."""
+    synthetic = (
+        SyntheticImage.objects.filter(
+            status__in=[SyntheticImage.Status.PENDING_REVIEW, SyntheticImage.Status.APPROVED]
+        )
+        .exclude(created_by=reviewer)
+        .exclude(Q(job__isnull=False) & Q(job__created_by=reviewer))
+        .order_by("id")
+        .values_list("id", flat=True)
+    )
+    # Their own uploads a reviewer would recognise.
+    real = LesionImage.objects.public().exclude(contributor=reviewer).order_by("id")
+    return list(real.values_list("id", flat=True)), list(synthetic)
+
+
+def blind_compose(
+    *, seed: int, size: int, real: list[int], synthetic: list[int], sources: dict[int, int]
+) -> list[tuple[str, int]]:
+    """Half real, half synthetic, shuffled by the seed; the same seed gives the same list.
+    A synthetic image's own source is never shown beside it (same lesion, other tone)."""
+    rng = random.Random(seed)
+    half = size // 2
+    if len(synthetic) < half:
+        raise ValidationError(
+            _("Too few synthetic images for a session of %(size)s: %(n)s available.")
+            % {"size": size, "n": len(synthetic)}
+        )
+    chosen = rng.sample(sorted(synthetic), half)
+    taken = {sources[pk] for pk in chosen if sources.get(pk)}
+    real = sorted(pk for pk in real if pk not in taken)
+    if len(real) < half:
+        raise ValidationError(
+            _("Too few public real images for a session of %(size)s: %(n)s available.")
+            % {"size": size, "n": len(real)}
+        )
+    items = [("real", pk) for pk in rng.sample(real, half)] + [("synthetic", pk) for pk in chosen]
+    rng.shuffle(items)
+    return items
+
+
+def _size(size) -> int:
+    try:
+        size = int(size)
+    except (TypeError, ValueError):
+        size = None
+    if size is None or not MIN_SIZE <= size <= MAX_SIZE or size % 2:
+        raise ValidationError(
+            {
+                "size": _("Choose an even number of images from %(min)s to %(max)s.")
+                % {"min": MIN_SIZE, "max": MAX_SIZE}
+            }
+        )
+    return size
+
+
+def blind_session_start(*, reviewer, size, seed: int | None = None) -> BlindSession:
+    """Draw a blinded session for a reviewer: a 50/50 mix, shuffled deterministically by seed."""
+    require_reviewer(reviewer)
+    size = _size(size)
+    seed = secrets.randbelow(2**31) if seed is None else int(seed)
+    real, synthetic = blind_candidates(reviewer=reviewer)
+    sources = dict(
+        SyntheticImage.objects.filter(pk__in=synthetic).values_list("id", "source_image_id")
+    )
+    items = blind_compose(seed=seed, size=size, real=real, synthetic=synthetic, sources=sources)
+    with transaction.atomic():
+        session = BlindSession.objects.create(reviewer=reviewer, size=size, seed=seed)
+        BlindJudgement.objects.bulk_create(
+            BlindJudgement(
+                session=session,
+                position=position,
+                real_image_id=pk if kind == "real" else None,
+                synthetic_id=pk if kind == "synthetic" else None,
+            )
+            for position, (kind, pk) in enumerate(items, start=1)
+        )
+    return session
+
+
+def _scores(*, said_real, realism, tone_correct, features_preserved) -> dict:
+    errors = {}
+    if not isinstance(said_real, bool):
+        errors["said_real"] = _("Say whether the image is real or synthetic.")
+    try:
+        realism = int(realism)
+    except (TypeError, ValueError):
+        realism = None
+    if realism is None or not 1 <= realism <= 5:
+        errors["realism"] = _("Realism is a score from 1 to 5.")
+    if not isinstance(tone_correct, bool):
+        errors["tone_correct"] = _("Say whether the skin tone is correct.")
+    if not isinstance(features_preserved, bool):
+        errors["features_preserved"] = _("Say whether the diagnostic features are preserved.")
+    if errors:
+        raise ValidationError(errors)
+    return dict(
+        said_real=said_real,
+        realism=realism,
+        tone_correct=tone_correct,
+        features_preserved=features_preserved,
+    )
+
+
+def blind_judgement_submit(
+    *, judgement: BlindJudgement, reviewer, said_real, realism, tone_correct, features_preserved
+) -> BlindJudgement:
+    """Record the reviewer's call on one image of their own session, once."""
+    require_reviewer(reviewer)
+    if judgement.session.reviewer_id != reviewer.pk:
+        raise PermissionDenied(_("This blinded session belongs to another reviewer."))
+    values = _scores(
+        said_real=said_real,
+        realism=realism,
+        tone_correct=tone_correct,
+        features_preserved=features_preserved,
+    )
+    now = timezone.now()
+    with transaction.atomic():
+        # A conditional UPDATE: a second submission (or a double click) changes nothing.
+        claimed = BlindJudgement.objects.filter(pk=judgement.pk, said_real__isnull=True).update(
+            judged_at=now, **values
+        )
+        if not claimed:
+            raise ValidationError(_("You have already judged this image."))
+        if not BlindJudgement.objects.filter(session=judgement.session_id).pending().exists():
+            BlindSession.objects.filter(pk=judgement.session_id, finished_at__isnull=True).update(
+                finished_at=now
+            )
+    judgement.refresh_from_db()
+    return judgement
+
+
+def blind_session_summary(*, session: BlindSession) -> dict:
+    """How the reviewer did, shown once the session is finished."""
+    judged = list(session.judgements.judged())
+    synthetic = [j for j in judged if not j.is_real]
+    return {
+        "judged": len(judged),
+        "correct": sum(bool(j.correct) for j in judged),
+        "synthetic": len(synthetic),
+        "synthetic_taken_for_real": sum(bool(j.said_real) for j in synthetic),
+    }

@@ -1,0 +1,216 @@
+"""Training a lesion classifier on a snapshot of the open database, as a job.
+
+Real images only, or real plus approved synthetic images chosen by method and model version.
+The split depends only on the real images and the seed, so both kinds meet the same test."""
+
+import io
+import logging
+import time
+
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from synthesis.models import ClassifierModel, SynthesisJob, SyntheticImage
+from synthesis.services.classifier_records import catalogue_records, local_files
+from synthesis.services.files import delete_files
+from synthesis.services.permissions import require_moderator
+
+logger = logging.getLogger(__name__)
+Status = SynthesisJob.Status
+MIN_IMAGES = 4
+TASKS = tuple(ClassifierModel.Task.values)
+
+
+def _check_selection(selection: dict | None) -> dict:
+    selection = selection or {}
+    methods = [str(m) for m in selection.get("methods") or []]
+    bad = sorted(set(methods) - set(SyntheticImage.Method.values))
+    if bad:
+        raise ValidationError(
+            {"methods": _("Unknown synthesis method(s): %(m)s.") % {"m": ", ".join(bad)}}
+        )
+    versions = [str(v).strip() for v in selection.get("model_versions") or [] if str(v).strip()]
+    return {"methods": sorted(set(methods)), "model_versions": sorted(set(versions))}
+
+
+def classifier_train_job_create(
+    *,
+    user,
+    task: str,
+    with_synthetic: bool = False,
+    synthetic_selection: dict | None = None,
+    config: dict | None = None,
+    enqueue: bool = True,
+) -> SynthesisJob:
+    """A moderator asks for a new classifier; the training worker (or the CLI) runs it."""
+    require_moderator(user)
+    from synthesis.ml.classifier import ClassifierConfig
+
+    if task not in TASKS:
+        raise ValidationError(
+            {
+                "task": _("Unknown task %(t)r; expected one of %(all)s.")
+                % {"t": task, "all": ", ".join(TASKS)}
+            }
+        )
+    values = {k: v for k, v in (config or {}).items() if v is not None}
+    try:
+        ClassifierConfig.from_dict(values)
+    except (TypeError, ValueError) as exc:
+        raise ValidationError(_("Bad training settings: %s") % exc) from None
+    if values.get("checkpoint_path"):
+        raise ValidationError(_("Bad training settings: a checkpoint path is not accepted here."))
+    selection = _check_selection(synthetic_selection) if with_synthetic else {}
+    with transaction.atomic():
+        job = SynthesisJob.objects.create(
+            kind=SynthesisJob.Kind.TRAIN_CLASSIFIER,
+            created_by=user,
+            params={
+                "task": task,
+                "with_synthetic": bool(with_synthetic),
+                "synthetic_selection": selection,
+                "config": values,
+            },
+        )
+        if enqueue:
+            _enqueue(job)
+    return job
+
+
+def _enqueue(job: SynthesisJob) -> None:
+    from synthesis.tasks import train_classifier_task
+
+    def send():
+        result = train_classifier_task.delay(job.pk)
+        SynthesisJob.objects.filter(pk=job.pk).update(celery_task_id=result.id or "")
+
+    transaction.on_commit(send)
+
+
+def _allocate(job: SynthesisJob, task: str) -> ClassifierModel:
+    """A TRAINING row with the next version of this task (retried if a concurrent run won)."""
+    params = job.params
+    for _attempt in range(5):
+        last = ClassifierModel.objects.filter(version__startswith=f"{task}-").order_by("-version")
+        number = int(last.first().version.rsplit("-", 1)[1]) + 1 if last.exists() else 1
+        try:
+            with transaction.atomic():
+                return ClassifierModel.objects.create(
+                    version=f"{task}-{number:04d}",
+                    task=task,
+                    with_synthetic=params.get("with_synthetic", False),
+                    synthetic_selection=params.get("synthetic_selection") or {},
+                    config=params.get("config") or {},
+                    job=job,
+                )
+        except IntegrityError:
+            continue
+    raise RuntimeError("could not allocate a classifier version")
+
+
+def classifier_train_run(*, job_id: int, device: str | None = None) -> ClassifierModel | None:
+    """Claim a queued job, train, and make its ClassifierModel READY (FAILED on any error)."""
+    claimed = SynthesisJob.objects.filter(
+        pk=job_id, status=Status.QUEUED, kind=SynthesisJob.Kind.TRAIN_CLASSIFIER
+    ).update(status=Status.RUNNING, started_at=timezone.now())
+    if not claimed:
+        return None  # already running elsewhere, finished or cancelled
+    job = SynthesisJob.objects.get(pk=job_id)
+    model = _allocate(job, job.params["task"])
+    try:
+        return _train(job, model, device)
+    except BaseException as exc:
+        reason = " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+        ClassifierModel.objects.filter(pk=model.pk, status=ClassifierModel.Status.TRAINING).update(
+            status=ClassifierModel.Status.FAILED,
+            error=(reason or type(exc).__name__)[:4000],
+        )
+        raise
+
+
+def _train(job: SynthesisJob, model: ClassifierModel, device) -> ClassifierModel | None:
+    from synthesis.ml.classifier import ClassifierConfig, save_classifier, train_classifier
+
+    started = time.perf_counter()
+    config = ClassifierConfig.from_dict(model.config)
+    with local_files() as fetch:
+        records, skipped = catalogue_records(
+            task=model.task,
+            fetch=fetch,
+            with_synthetic=model.with_synthetic,
+            synthetic_selection=model.synthetic_selection,
+        )
+        real = sum(not r.synthetic for r in records)
+        if real < MIN_IMAGES:
+            raise ValidationError(
+                _("Only %(n)s public images have a label for this task; at least %(min)s needed.")
+                % {"n": real, "min": MIN_IMAGES}
+            )
+        last_check = [0.0, False]
+
+        def should_stop() -> bool:
+            if time.monotonic() - last_check[0] > 1.0:
+                last_check[0] = time.monotonic()
+                last_check[1] = not SynthesisJob.objects.filter(
+                    pk=job.pk, status=Status.RUNNING
+                ).exists()
+            return last_check[1]
+
+        def progress(record: dict) -> None:
+            SynthesisJob.objects.filter(pk=job.pk).update(
+                progress={k: record.get(k) for k in ("epoch", "epochs", "loss", "step", "steps")}
+            )
+
+        try:
+            trained = train_classifier(
+                records,
+                config,
+                task=model.task,
+                device=device,
+                progress=progress,
+                should_stop=should_stop,
+            )
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from None
+    if not SynthesisJob.objects.filter(pk=job.pk, status=Status.RUNNING).exists():
+        raise ValidationError(_("The training job was cancelled; nothing is stored."))
+    snapshot = {
+        **trained.data_snapshot,
+        "record_uids": sorted(r.record_id for r in records),
+        "skipped_uids": skipped,
+        "split": trained.split,
+        "ml_version": trained.version,
+        "taken_at": timezone.now().isoformat(),
+    }
+    buffer = io.BytesIO()
+    save_classifier(trained, buffer)
+    name = default_storage.save(f"classifiers/{model.version}.pt", ContentFile(buffer.getvalue()))
+    try:
+        with transaction.atomic():
+            ClassifierModel.objects.filter(pk=model.pk).update(
+                status=ClassifierModel.Status.READY,
+                config=trained.config,
+                data_snapshot=snapshot,
+                weights=name,
+                metrics=trained.metrics,
+                wall_seconds=time.perf_counter() - started,
+                device=str(trained.metrics.get("device", "")),
+            )
+            SynthesisJob.objects.filter(pk=job.pk, status=Status.RUNNING).update(
+                status=Status.SUCCEEDED,
+                finished_at=timezone.now(),
+                progress={**(job.progress or {}), **_progress(job.pk), "version": model.version},
+            )
+    except BaseException:
+        delete_files([name])
+        raise
+    model.refresh_from_db()
+    return model
+
+
+def _progress(job_id: int) -> dict:
+    return SynthesisJob.objects.filter(pk=job_id).values_list("progress", flat=True).first() or {}

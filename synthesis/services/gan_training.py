@@ -1,0 +1,332 @@
+"""Training a conditional DCGAN on a snapshot of the open database, as a resumable job.
+
+The GanModel version row is made when training starts (status training) and carries the
+last checkpoint; a job whose worker died, or that failed or was cancelled, continues the same
+version from that checkpoint. It becomes ready only once weights and metrics are stored."""
+
+import io
+import time
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from PIL import Image
+
+from synthesis.ml.dcgan import generation
+from synthesis.ml.dcgan.config import GanConfig, pick_device
+from synthesis.ml.dcgan.evaluation import plot_losses
+from synthesis.ml.dcgan.training import train_gan
+from synthesis.models import GanModel, SynthesisJob
+from synthesis.services.files import delete_files, read_stored
+from synthesis.services.gan_data import gan_snapshot_records, gan_snapshot_take
+from synthesis.services.gan_evaluation import evaluation_budget, gan_evaluate
+from synthesis.services.permissions import require_moderator
+
+Status = SynthesisJob.Status
+Ready = GanModel.Status
+LIVE_KEYS = ("step", "epoch", "loss_d", "loss_g", "d_real", "d_fake", "images_per_s")
+
+
+class TrainingBusy(Exception):
+    """Another worker is training this job right now (its heartbeat is fresh)."""
+
+
+def stale_after() -> timedelta:
+    return timedelta(seconds=getattr(settings, "PIXGEN_GAN_HEARTBEAT_STALE_SECONDS", 120))
+
+
+def gan_job_enqueue(job: SynthesisJob) -> None:
+    """Queue a DCGAN job's task after commit (train_* tasks go to the training queue)."""
+    from synthesis.tasks import generate_task, train_dcgan_task
+
+    task = train_dcgan_task if job.kind == SynthesisJob.Kind.TRAIN_DCGAN else generate_task
+
+    def send():
+        result = task.delay(job.pk)
+        SynthesisJob.objects.filter(pk=job.pk).update(celery_task_id=result.id or "")
+
+    transaction.on_commit(send)
+
+
+def gan_train_job_create(
+    *,
+    user,
+    config: dict | None = None,
+    include_approved_synthetic: bool = False,
+    evaluation: dict | None = None,
+    enqueue: bool = True,
+) -> SynthesisJob:
+    """A moderator asks for a new DCGAN version; checked here, trained by the training worker."""
+    require_moderator(user)
+    values = {k: v for k, v in (config or {}).items() if v is not None}
+    try:
+        parsed = GanConfig.from_dict(values)
+        budget = evaluation_budget(evaluation, steps=parsed.steps)
+    except (TypeError, ValueError) as exc:
+        raise ValidationError(_("Bad training settings: %s") % exc) from None
+    with transaction.atomic():
+        job = SynthesisJob.objects.create(
+            kind=SynthesisJob.Kind.TRAIN_DCGAN,
+            created_by=user,
+            params={
+                "config": parsed.as_dict(),
+                "include_approved_synthetic": bool(include_approved_synthetic),
+                "evaluation": budget,
+            },
+            progress={"step": 0, "steps": parsed.steps},
+        )
+        if enqueue:
+            gan_job_enqueue(job)
+    return job
+
+
+def gan_train_resume(*, job: SynthesisJob, user, enqueue: bool = True) -> SynthesisJob:
+    """Queue a failed or cancelled training job again; it continues its version's checkpoint."""
+    require_moderator(user)
+    with transaction.atomic():
+        locked = SynthesisJob.objects.select_for_update().get(pk=job.pk)
+        if locked.kind != SynthesisJob.Kind.TRAIN_DCGAN:
+            raise ValidationError(_("Only DCGAN training jobs can be resumed."))
+        if locked.status not in (Status.FAILED, Status.CANCELLED):
+            raise ValidationError(_("Only a failed or cancelled training job can be resumed."))
+        if GanModel.objects.filter(job=locked, status=Ready.READY).exists():
+            raise ValidationError(_("This job's model is already complete."))
+        SynthesisJob.objects.filter(pk=job.pk).update(
+            status=Status.QUEUED, error="", finished_at=None
+        )
+        if enqueue:
+            gan_job_enqueue(locked)
+    job.refresh_from_db()
+    return job
+
+
+def _claim(job_id: int) -> SynthesisJob | None:
+    """Queued -> running; or take over a running job whose worker stopped beating."""
+    now = timezone.now()
+    if SynthesisJob.objects.filter(pk=job_id, status=Status.QUEUED).update(
+        status=Status.RUNNING, started_at=now
+    ):
+        GanModel.objects.filter(job_id=job_id).update(heartbeat_at=now)
+        return SynthesisJob.objects.get(pk=job_id)
+    job = SynthesisJob.objects.filter(pk=job_id).first()
+    if job is None or job.status != Status.RUNNING:
+        return None  # finished, failed or cancelled: nothing to do
+    stale = Q(heartbeat_at__isnull=True) | Q(heartbeat_at__lt=now - stale_after())
+    if GanModel.objects.filter(job_id=job_id).exists():
+        taken = GanModel.objects.filter(stale, job_id=job_id).update(heartbeat_at=now)
+    else:  # the worker died before the version row was made
+        taken = SynthesisJob.objects.filter(
+            pk=job_id, status=Status.RUNNING, started_at__lt=now - stale_after()
+        ).update(started_at=now)
+    if not taken:
+        raise TrainingBusy(f"training job #{job_id} is running on another worker")
+    return job
+
+
+def _next_version() -> str:
+    last = GanModel.objects.filter(version__startswith="dcgan-").order_by("-version").first()
+    return f"dcgan-{int(last.version.split('-')[1]) + 1 if last else 1:04d}"
+
+
+def _create_version(job, config: GanConfig, snapshot: dict, device: str) -> GanModel:
+    for _attempt in range(5):
+        try:
+            with transaction.atomic():
+                return GanModel.objects.create(
+                    version=_next_version(),
+                    image_size=config.image_size,
+                    hyperparameters=config.as_dict(),
+                    data_snapshot=snapshot,
+                    device=device,
+                    heartbeat_at=timezone.now(),
+                    job=job,
+                )
+        except IntegrityError:  # a concurrent job took this number
+            continue
+    raise RuntimeError("could not allocate a DCGAN version")
+
+
+def _load_checkpoint(model: GanModel) -> dict:
+    try:
+        return generation.load(read_stored(model.checkpoint.name))
+    except (OSError, ValueError) as exc:
+        raise ValidationError(
+            _("The checkpoint of %(v)s cannot be read (%(e)s); it cannot resume.")
+            % {"v": model.version, "e": exc}
+        ) from None
+
+
+def gan_train_run(*, job_id: int, device: str | None = None) -> GanModel | None:
+    """Train (or continue) the job's version; returns it ready, or None if there was no work."""
+    job = _claim(job_id)
+    if job is None:
+        return None
+    config = GanConfig.from_dict(job.params["config"])
+    device_name = str(pick_device(device))
+    model = GanModel.objects.filter(job=job).first()
+    try:
+        if model is None:
+            records, snapshot = gan_snapshot_take(
+                image_size=config.image_size,
+                include_approved_synthetic=job.params.get("include_approved_synthetic", False),
+            )
+            model = _create_version(job, config, snapshot, device_name)
+            resume = None
+        elif model.status == Ready.READY:
+            _job_succeeded(job, model)
+            return model
+        else:
+            GanModel.objects.filter(pk=model.pk).update(
+                status=Ready.TRAINING, error="", device=device_name
+            )
+            records = gan_snapshot_records(
+                snapshot=model.data_snapshot, image_size=config.image_size
+            )
+            resume = _load_checkpoint(model) if model.checkpoint else None
+        trained = _train(job, model, records, config, resume, device_name)
+        if not trained.completed:
+            _model_failed(model, _("Cancelled at step %(n)s.") % {"n": trained.step})
+            return None
+        return _complete(job, model, records, trained, device_name)
+    except BaseException as exc:
+        if model is not None:
+            messages = getattr(exc, "messages", None)
+            _model_failed(model, " ".join(messages) if messages else f"{type(exc).__name__}: {exc}")
+        raise
+
+
+def _model_failed(model: GanModel, reason: str) -> None:
+    GanModel.objects.filter(pk=model.pk).exclude(status=Ready.READY).update(
+        status=Ready.FAILED, error=reason[:4000]
+    )
+
+
+def _png(rgb) -> bytes:
+    out = io.BytesIO()
+    Image.fromarray(rgb).save(out, format="PNG")
+    return out.getvalue()
+
+
+def _train(job, model, records, config, resume, device):
+    version, live = model.version, dict(job.progress or {})
+    live.update(version=version, steps=config.steps, device=device)
+    history = list(resume["history"]) if resume else []
+    started, base_wall = time.monotonic(), model.wall_seconds
+
+    def beat() -> dict:
+        return {
+            "heartbeat_at": timezone.now(),
+            "wall_seconds": base_wall + time.monotonic() - started,
+        }
+
+    def progress(event: dict) -> None:
+        fields = beat()
+        grid = event.pop("sample_grid", None)
+        if grid is not None:
+            name = default_storage.save(
+                f"gans/{version}/samples/step-{event['step']:07d}.png", ContentFile(_png(grid))
+            )
+            old = GanModel.objects.filter(pk=model.pk).values_list("sample_grid", flat=True)[0]
+            fields["sample_grid"] = name
+            live["sample_step"] = event["step"]
+        if "loss_d" in event and (not history or history[-1]["step"] < event["step"]):
+            history.append(
+                {k: event[k] for k in ("step", "epoch", "loss_d", "loss_g", "d_real", "d_fake")}
+            )
+            fields["history"] = history
+        live.update({k: event[k] for k in LIVE_KEYS if k in event})
+        GanModel.objects.filter(pk=model.pk).update(**fields)
+        SynthesisJob.objects.filter(pk=job.pk).update(progress=live)
+        if grid is not None and old and old != fields["sample_grid"]:
+            delete_files([old])
+
+    def checkpoint(bundle: dict) -> None:
+        buffer = io.BytesIO()
+        generation.save(bundle, buffer)
+        # A new file each time, pointed to only once complete: a kill leaves the last one whole.
+        name = default_storage.save(
+            f"gans/{version}/checkpoint-{bundle['step']:07d}.pt", ContentFile(buffer.getvalue())
+        )
+        try:
+            with transaction.atomic():
+                old = GanModel.objects.select_for_update().get(pk=model.pk).checkpoint.name
+                GanModel.objects.filter(pk=model.pk).update(
+                    checkpoint=name, step=bundle["step"], **beat()
+                )
+        except BaseException:
+            delete_files([name])
+            raise
+        if old and old != name:
+            delete_files([old])
+        live["checkpoint_step"] = bundle["step"]
+        SynthesisJob.objects.filter(pk=job.pk).update(progress=live)
+
+    def should_stop() -> bool:
+        return not SynthesisJob.objects.filter(pk=job.pk, status=Status.RUNNING).exists()
+
+    try:
+        return train_gan(
+            records,
+            config,
+            device=device,
+            resume_from=resume,
+            progress=progress,
+            checkpoint=checkpoint,
+            should_stop=should_stop,
+        )
+    except ValueError as exc:  # e.g. the checkpoint does not fit this job's lineage
+        raise ValidationError(_("Training cannot continue: %s") % exc) from None
+
+
+def _complete(job, model, records, trained, device) -> GanModel:
+    started = time.monotonic()
+    budget = evaluation_budget(job.params.get("evaluation"), steps=trained.config.steps)
+    metrics = gan_evaluate(records=records, trained=trained, device=device, budget=budget)
+    buffer = io.BytesIO()
+    generation.save(trained, buffer)
+    plot = plot_losses(trained.history, title=f"{model.version} training losses")
+    wall = GanModel.objects.filter(pk=model.pk).values_list("wall_seconds", flat=True)[0]
+    written: list[str] = []
+    try:
+        written.append(
+            default_storage.save(f"gans/{model.version}/model.pt", ContentFile(buffer.getvalue()))
+        )
+        written.append(default_storage.save(f"gans/{model.version}/losses.png", ContentFile(plot)))
+        with transaction.atomic():
+            running = SynthesisJob.objects.select_for_update().filter(
+                pk=job.pk, status=Status.RUNNING
+            )
+            if not running.exists():
+                raise ValidationError(_("The job was stopped before its model was stored."))
+            GanModel.objects.filter(pk=model.pk).update(
+                status=Ready.READY,
+                weights=written[0],
+                loss_plot=written[1],
+                condition_space=trained.conditions.to_dict(),
+                history=trained.history,
+                metrics={**metrics, "weights_sha256": trained.weights_digest()},
+                step=trained.step,
+                wall_seconds=wall + time.monotonic() - started,
+                device=device,
+                error="",
+                finished_at=timezone.now(),
+            )
+            model.refresh_from_db()
+            _job_succeeded(job, model)
+    except BaseException:
+        delete_files(written)
+        raise
+    return model
+
+
+def _job_succeeded(job, model: GanModel) -> None:
+    progress = {**(SynthesisJob.objects.get(pk=job.pk).progress or {}), "version": model.version}
+    SynthesisJob.objects.filter(pk=job.pk, status=Status.RUNNING).update(
+        status=Status.SUCCEEDED, finished_at=timezone.now(), progress=progress
+    )

@@ -1,0 +1,95 @@
+"""Blinded review pages: start a session, judge each image unlabelled, see a summary. The
+image is served by session and position, so no URL or page names its origin."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from repository.views.media import serve_stored
+from synthesis.blind_forms import BlindJudgementForm, BlindStartForm
+from synthesis.models import BlindJudgement, BlindSession
+from synthesis.services import blind_review as svc
+from synthesis.services.review import require_reviewer
+from synthesis.views.review import _add_errors
+
+
+def _own_session(request, session: int) -> BlindSession:
+    require_reviewer(request.user)
+    # Another reviewer's session does not exist, as far as this one can tell.
+    return get_object_or_404(BlindSession, pk=session, reviewer=request.user)
+
+
+@login_required
+@require_POST
+def blind_start(request):
+    require_reviewer(request.user)
+    form = BlindStartForm(request.POST)
+    if form.is_valid():
+        try:
+            session = svc.blind_session_start(reviewer=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            return redirect("synthesis-blind-session", session=session.pk)
+    return render(request, "synthesis/review_blind_start.html", {"form": form}, status=400)
+
+
+@login_required
+def blind_session(request, session: int):
+    """The next image still to judge, or the summary once all are judged."""
+    blind = _own_session(request, session)
+    following = blind.judgements.pending().order_by("position").first()
+    if following is not None:
+        return redirect("synthesis-blind-judge", session=blind.pk, position=following.position)
+    return render(
+        request,
+        "synthesis/review_blind_summary.html",
+        {"blind": blind, "summary": svc.blind_session_summary(session=blind)},
+    )
+
+
+@login_required
+def blind_judge(request, session: int, position: int):
+    blind = _own_session(request, session)
+    judgement = get_object_or_404(BlindJudgement, session=blind, position=position)
+    status = 200
+    if request.method == "POST":
+        form = BlindJudgementForm(request.POST)
+        if form.is_valid():
+            try:
+                svc.blind_judgement_submit(
+                    judgement=judgement, reviewer=request.user, **form.cleaned_data
+                )
+            except ValidationError as exc:
+                _add_errors(form, exc)
+            except PermissionDenied as exc:
+                raise Http404 from exc
+            else:
+                messages.success(request, _("Judgement saved."))
+                return redirect("synthesis-blind-session", session=blind.pk)
+        status = 400
+    elif judgement.is_judged:
+        return redirect("synthesis-blind-session", session=blind.pk)
+    else:
+        form = BlindJudgementForm()
+    context = {"blind": blind, "judgement": judgement, "form": form}
+    return render(request, "synthesis/review_blind.html", context, status=status)
+
+
+@login_required
+def blind_image(request, session: int, position: int):
+    blind = _own_session(request, session)
+    judgement = get_object_or_404(
+        BlindJudgement.objects.select_related("real_image", "synthetic"),
+        session=blind,
+        position=position,
+    )
+    # Private: this URL is the reviewer's alone, and never cached by a shared cache.
+    response = serve_stored(judgement.stored_name(), public=False)
+    if response.has_header("Content-Disposition"):
+        del response["Content-Disposition"]  # the stored file name could name the origin
+    return response
