@@ -46,7 +46,7 @@ def train_classifier_task(job_id: int) -> None:
 
     from synthesis.services.classifier_training import classifier_train_run
 
-    torch.set_num_threads(int(getattr(settings, "PIXGEN_TRAINING_THREADS", 1)))
+    torch.set_num_threads(int(settings.PIXGEN_TRAINING_THREADS))
     _run(classifier_train_run, job_id, "classifier training")
 
 
@@ -57,7 +57,7 @@ def train_dcgan_task(self, job_id: int) -> None:
 
     from synthesis.services.gan_training import TrainingBusy, gan_train_run, stale_after
 
-    torch.set_num_threads(int(getattr(settings, "PIXGEN_TRAINING_THREADS", 1)))
+    torch.set_num_threads(int(settings.PIXGEN_TRAINING_THREADS))
     busy: list[TrainingBusy] = []
 
     def train(*, job_id: int) -> None:

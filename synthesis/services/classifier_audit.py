@@ -17,7 +17,7 @@ logger = logging.getLogger(__name__)
 
 
 def bootstrap_rounds() -> int:
-    return int(getattr(settings, "PIXGEN_AUDIT_BOOTSTRAP", 1000))
+    return int(settings.PIXGEN_AUDIT_BOOTSTRAP)
 
 
 def classifier_get(*, version: str) -> ClassifierModel:

@@ -23,9 +23,9 @@ def evaluation_budget(values: dict | None = None, *, steps: int) -> dict:
     """Small budgets from the job, else settings; the baseline trains at most as long as the GAN."""
     values = {k: v for k, v in (values or {}).items() if k in BUDGET_KEYS and v is not None}
     budget = {
-        "baseline_steps": getattr(settings, "PIXGEN_GAN_BASELINE_STEPS", 500),
-        "encoder_steps": getattr(settings, "PIXGEN_GAN_ENCODER_STEPS", 300),
-        "per_condition": getattr(settings, "PIXGEN_GAN_EVAL_PER_CONDITION", 16),
+        "baseline_steps": settings.PIXGEN_GAN_BASELINE_STEPS,
+        "encoder_steps": settings.PIXGEN_GAN_ENCODER_STEPS,
+        "per_condition": settings.PIXGEN_GAN_EVAL_PER_CONDITION,
     }
     budget.update(values)
     for key in BUDGET_KEYS:

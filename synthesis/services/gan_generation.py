@@ -33,7 +33,7 @@ DARKER_TYPES = (4, 5, 6)
 
 
 def max_count() -> int:
-    return int(getattr(settings, "PIXGEN_GENERATION_MAX_COUNT", 256))
+    return int(settings.PIXGEN_GENERATION_MAX_COUNT)
 
 
 def gan_model_ready(*, version: str) -> GanModel:

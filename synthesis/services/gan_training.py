@@ -38,7 +38,7 @@ class TrainingBusy(Exception):
 
 
 def stale_after() -> timedelta:
-    return timedelta(seconds=getattr(settings, "PIXGEN_GAN_HEARTBEAT_STALE_SECONDS", 120))
+    return timedelta(seconds=settings.PIXGEN_GAN_HEARTBEAT_STALE_SECONDS)
 
 
 def gan_job_enqueue(job: SynthesisJob) -> None:

@@ -14,11 +14,11 @@ PUBLISH_RULES = ("all", "majority")
 
 
 def reviews_required() -> int:
-    return max(1, int(getattr(settings, "PIXGEN_REVIEWS_REQUIRED", 2)))
+    return max(1, int(settings.PIXGEN_REVIEWS_REQUIRED))
 
 
 def publish_rule() -> str:
-    rule = getattr(settings, "PIXGEN_REVIEW_PUBLISH_RULE", "all")
+    rule = settings.PIXGEN_REVIEW_PUBLISH_RULE
     return rule if rule in PUBLISH_RULES else "all"
 
 
