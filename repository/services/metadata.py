@@ -20,6 +20,16 @@ from repository.vocabulary import (
 _AGE_BINS = {value for value, _label in AGE_BIN_CHOICES}
 
 
+def _whole(value) -> int | None | bool:
+    """None for blank, the integer, or False when the value is not a whole number."""
+    if value in (None, ""):
+        return None
+    try:
+        return int(str(value).strip())
+    except ValueError:
+        return False
+
+
 @dataclass
 class ImageMetadata:
     diagnosis: str | Diagnosis
@@ -73,12 +83,14 @@ class ImageMetadata:
                 "You must attest that the patient consented to sharing this image."
             )
         values["consent_attested"] = True
-        if self.age_bin not in (None, "") and int(self.age_bin) not in _AGE_BINS:
+        values["age_bin"] = _whole(self.age_bin)
+        if values["age_bin"] is False or values["age_bin"] not in (*_AGE_BINS, None):
             errors["age_bin"] = _("Age must be a 5-year bin (0, 5, 10, … 90).")
-        values["age_bin"] = None if self.age_bin in (None, "") else int(self.age_bin)
-        if self.monk_tone not in (None, "") and not 1 <= int(self.monk_tone) <= 10:
+        values["monk_tone"] = _whole(self.monk_tone)
+        if values["monk_tone"] is False or (
+            values["monk_tone"] is not None and not 1 <= values["monk_tone"] <= 10
+        ):
             errors["monk_tone"] = _("Monk skin tone must be 1–10.")
-        values["monk_tone"] = None if self.monk_tone in (None, "") else int(self.monk_tone)
         values["lesion_identifier"] = str(self.lesion_identifier or "").strip()[:64]
         values["source_note"] = str(self.source_note or "").strip()[:255]
         values["request"] = self._cleaned_request(values, errors)

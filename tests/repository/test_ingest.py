@@ -173,3 +173,11 @@ def test_database_failure_leaves_no_file(clinician, monkeypatch):
     with pytest.raises(RuntimeError):
         ingest(clinician)
     _assert_nothing_left()
+
+
+@pytest.mark.parametrize(("field", "value"), [("monk_tone", "dark"), ("age_bin", "forty")])
+def test_non_numeric_metadata_is_a_field_error(clinician, field, value):
+    with pytest.raises(ValidationError) as exc:
+        ingest(clinician, **{field: value})
+    assert field in exc.value.message_dict
+    _assert_nothing_left()
