@@ -1,14 +1,17 @@
 """Blinded review, a visual Turing test: a reviewer sees real public images and synthetic
 ones mixed and unlabelled, and says which is which (and scores them as usual)."""
 
+import io
 import random
 import secrets
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from PIL import Image
 
 from repository.models import LesionImage
 from synthesis.models import BlindJudgement, BlindSession, SyntheticImage
@@ -160,3 +163,18 @@ def blind_session_summary(*, session: BlindSession) -> dict:
         "synthetic": len(synthetic),
         "synthetic_taken_for_real": sum(bool(j.said_real) for j in synthetic),
     }
+
+
+BLIND_SIDE = 512
+
+
+def blind_image_bytes(*, judgement: BlindJudgement) -> bytes:
+    """The judged image re-encoded the same way whatever its origin (JPEG, longer side
+    BLIND_SIDE, no metadata), so neither format, size nor file name gives the answer away."""
+    with default_storage.open(judgement.stored_name(), "rb") as fh:
+        image = Image.open(io.BytesIO(fh.read())).convert("RGB")
+    scale = BLIND_SIDE / max(image.size)
+    size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+    out = io.BytesIO()
+    image.resize(size, Image.Resampling.LANCZOS).save(out, format="JPEG", quality=92)
+    return out.getvalue()

@@ -4,12 +4,11 @@ image is served by session and position, so no URL or page names its origin."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from repository.views.media import serve_stored
 from synthesis.blind_forms import BlindJudgementForm, BlindStartForm
 from synthesis.models import BlindJudgement, BlindSession
 from synthesis.services import blind_review as svc
@@ -88,8 +87,8 @@ def blind_image(request, session: int, position: int):
         session=blind,
         position=position,
     )
+    response = HttpResponse(svc.blind_image_bytes(judgement=judgement), content_type="image/jpeg")
     # Private: this URL is the reviewer's alone, and never cached by a shared cache.
-    response = serve_stored(judgement.stored_name(), public=False)
-    if response.has_header("Content-Disposition"):
-        del response["Content-Disposition"]  # the stored file name could name the origin
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
     return response

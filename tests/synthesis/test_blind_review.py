@@ -1,11 +1,13 @@
 """Blinded review (visual Turing test): session composition, pages and image URLs that
 reveal nothing of an image's origin, the rules of a judgement, and the report's figures."""
 
+import io
 import re
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
+from PIL import Image
 
 from repository.services.moderation import image_publish
 from synthesis.models import BlindJudgement, BlindSession, SynthesisJob
@@ -104,6 +106,10 @@ def test_pages_and_image_urls_reveal_nothing(pool, client):
         served = client.get(image_url)
         assert served.status_code == 200 and "private" in served["Cache-Control"]
         assert "Content-Disposition" not in served
+        # Same format and size whatever the origin: the bytes give nothing away either.
+        assert served["Content-Type"] == "image/jpeg"
+        shown = Image.open(io.BytesIO(served.content))
+        assert shown.format == "JPEG" and max(shown.size) == 512 and not shown.info.get("exif")
         # Real and synthetic pages differ in nothing but the position and the form token.
         html = re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", html)
         pages.add(
