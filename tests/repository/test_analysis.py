@@ -95,3 +95,17 @@ def test_measure_tone_command_explains_bad_input(tmp_path):
             "--mask",
             str(small),
         )
+
+
+def test_the_mask_of_a_public_image_is_served_to_anyone(client, clinician, moderator):
+    from repository.services.moderation import image_publish
+
+    image = ingest(clinician)
+    image_analyse(image_id=image.pk)
+    image_publish(image=image, moderator=moderator)
+    response = client.get(f"/images/{image.pk}/mask/")
+    assert response.status_code == 200 and response["Content-Type"] == "image/png"
+    mask = Image.open(io.BytesIO(b"".join(response.streaming_content)))
+    assert mask.size == (image.width, image.height)
+    detail = client.get(f"/api/v1/images/{image.pk}/").json()
+    assert detail["files"]["mask"].endswith(f"/images/{image.pk}/mask/")

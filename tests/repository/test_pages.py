@@ -235,7 +235,7 @@ def test_mask_of_wrong_size_is_refused(client, clinician):
     Image.new("L", (10, 10)).save(out, format="PNG")
     client.force_login(clinician)
     response = client.post(
-        f"/images/{image.pk}/mask/", {"mask": SimpleUploadedFile("m.png", out.getvalue())}
+        f"/images/{image.pk}/mask/upload/", {"mask": SimpleUploadedFile("m.png", out.getvalue())}
     )
     assert response.status_code == 400
     assert "must match" in response.content.decode()
