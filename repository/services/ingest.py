@@ -10,7 +10,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from repository.imaging import ImageRejected, deidentify
+from repository.imaging import CleanImage, ImageRejected, deidentify
 from repository.models import LesionImage, User
 from repository.services.metadata import ImageMetadata
 from repository.services.permissions import require_verified_clinician
@@ -23,6 +23,20 @@ def read_limited(fileobj, *, max_bytes: int) -> bytes:
     if hasattr(fileobj, "seek"):
         fileobj.seek(0)
     return fileobj.read(max_bytes + 1)
+
+
+def upload_deidentify(data: bytes, *, field: str = "image") -> CleanImage:
+    """Check and de-identify uploaded bytes under this site's caps; a refusal is a
+    ValidationError on `field`. Every upload path (images, templates, suggestions) uses it."""
+    try:
+        return deidentify(
+            data,
+            max_bytes=settings.PIXGEN_MAX_UPLOAD_BYTES,
+            max_pixels=settings.PIXGEN_MAX_IMAGE_PIXELS,
+            thumbnail_size=settings.PIXGEN_THUMBNAIL_SIZE,
+        )
+    except ImageRejected as exc:
+        raise ValidationError({field: str(exc)}, code="invalid_image") from None
 
 
 def _duplicate_error(existing: LesionImage) -> ValidationError:
@@ -42,16 +56,7 @@ def image_ingest(*, contributor: User, fileobj, metadata: ImageMetadata) -> Lesi
     Either both the row and its files exist afterwards, or neither does."""
     require_verified_clinician(contributor)
     values = metadata.cleaned()
-    data = read_limited(fileobj, max_bytes=settings.PIXGEN_MAX_UPLOAD_BYTES)
-    try:
-        clean = deidentify(
-            data,
-            max_bytes=settings.PIXGEN_MAX_UPLOAD_BYTES,
-            max_pixels=settings.PIXGEN_MAX_IMAGE_PIXELS,
-            thumbnail_size=settings.PIXGEN_THUMBNAIL_SIZE,
-        )
-    except ImageRejected as exc:
-        raise ValidationError({"image": str(exc)}, code="invalid_image") from None
+    clean = upload_deidentify(read_limited(fileobj, max_bytes=settings.PIXGEN_MAX_UPLOAD_BYTES))
     existing = LesionImage.objects.filter(sha256=clean.sha256).first()
     if existing is not None:
         raise _duplicate_error(existing)

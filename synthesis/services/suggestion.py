@@ -8,9 +8,9 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-from repository.imaging import ImageRejected, decode_rgb, deidentify
+from repository.imaging import decode_rgb
 from repository.models import Diagnosis
-from repository.services.ingest import read_limited
+from repository.services.ingest import read_limited, upload_deidentify
 from repository.services.permissions import require_verified_clinician
 from synthesis.models import ClassifierModel
 from synthesis.services.classifier_audit import classifier_load
@@ -55,17 +55,8 @@ def diagnosis_suggest_for_upload(*, user, fileobj) -> dict:
     require_verified_clinician(user)
     if fileobj is None:
         raise ValidationError({"image": _("Choose an image file first.")}, code="required")
-    data = read_limited(fileobj, max_bytes=settings.PIXGEN_MAX_UPLOAD_BYTES)
-    try:
-        # The same de-identification and caps as ingest, so the model sees what would be stored.
-        clean = deidentify(
-            data,
-            max_bytes=settings.PIXGEN_MAX_UPLOAD_BYTES,
-            max_pixels=settings.PIXGEN_MAX_IMAGE_PIXELS,
-            thumbnail_size=settings.PIXGEN_THUMBNAIL_SIZE,
-        )
-    except ImageRejected as exc:
-        raise ValidationError({"image": str(exc)}, code="invalid_image") from None
+    # The same de-identification and caps as ingest, so the model sees what would be stored.
+    clean = upload_deidentify(read_limited(fileobj, max_bytes=settings.PIXGEN_MAX_UPLOAD_BYTES))
     result = diagnosis_suggest(decode_rgb(clean.content))
     if result is None:
         return {"suggestion": None}

@@ -4,7 +4,6 @@ import io
 import logging
 
 import numpy as np
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
@@ -12,9 +11,10 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 from PIL import Image
 
-from repository.imaging import ImageRejected, decode_mask, decode_rgb, deidentify, pixel_hash
+from repository.imaging import decode_mask, decode_rgb, pixel_hash
 from repository.models import LesionImage
 from repository.services.demo import DEMO_DIR
+from repository.services.ingest import upload_deidentify
 from repository.vocabulary import ROMAN
 from synthesis.ml.tone_transfer import StyleTemplate as MLTemplate
 from synthesis.ml.tone_transfer import ToneTarget, transfer
@@ -95,16 +95,7 @@ def style_template_create_from_upload(
 ) -> StyleTemplate:
     """A moderator uploads a skin patch; EXIF and the rest are stripped like any upload."""
     require_moderator(user)
-    try:
-        clean = deidentify(
-            data,
-            max_bytes=settings.PIXGEN_MAX_UPLOAD_BYTES,
-            max_pixels=settings.PIXGEN_MAX_IMAGE_PIXELS,
-            thumbnail_size=settings.PIXGEN_THUMBNAIL_SIZE,
-        )
-    except ImageRejected as exc:
-        raise ValidationError({"patch": str(exc)}) from None
-    rgb = decode_rgb(clean.content)
+    rgb = decode_rgb(upload_deidentify(data, field="patch").content)
     return _save(rgb=rgb, name=name, fitzpatrick=fitzpatrick, user=user, note=_("uploaded"))
 
 
