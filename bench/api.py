@@ -10,7 +10,6 @@ metadata pointing at a few real demo files, then reports:
 
 import argparse
 import http.client
-import os
 import random
 import statistics
 import subprocess
@@ -40,7 +39,7 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def seed(rows: int) -> int:
-    from django.db import transaction
+    from django.db import connection, transaction
 
     from repository.models import Diagnosis, LesionImage
     from repository.services.moderation import image_publish
@@ -96,6 +95,9 @@ def seed(rows: int) -> int:
                 LesionImage.objects.bulk_create(batch)
                 batch = []
         LesionImage.objects.bulk_create(batch)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")  # fresh statistics, or the planner misjudges the filters
     return LesionImage.objects.count()
 
 
@@ -213,25 +215,11 @@ def main() -> None:
     )
     args = parser.parse_args()
     var = Path(tempfile.gettempdir()) / "pixgen-bench-api"
-    env = dict(
-        os.environ,
-        DJANGO_SETTINGS_MODULE="pixgen.settings.development",
-        DATABASE_URL=args.database_url,
-        PIXGEN_VAR_DIR=str(var),
-        DJANGO_DEBUG="false",
-        PIXGEN_API_ANON_RATE="1000000/min",
-        PIXGEN_LOG_LEVEL="WARNING",
+    from benchdb import django_on
+
+    env = django_on(
+        args.database_url, var, PIXGEN_API_ANON_RATE="1000000/min", PIXGEN_LOG_LEVEL="WARNING"
     )
-    os.environ.update(env)
-    from ingest import _ensure_database  # bench/ingest.py
-
-    _ensure_database(args.database_url)
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
     print(f"rows: {seed(args.rows)} in {args.database_url.rsplit('/', 1)[-1]}")
     print("in-process (Django test client, no network):")
     in_process(args.repeats)

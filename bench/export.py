@@ -130,7 +130,7 @@ def measure(n: int) -> dict:
 
 
 def main() -> None:
-    from ingest import _ensure_database
+    from benchdb import django_on
 
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
@@ -143,23 +143,11 @@ def main() -> None:
     args = parser.parse_args()
     sizes = sorted(int(s) for s in args.sizes.split(","))
 
-    workdir = tempfile.mkdtemp(prefix="pixgen-bench-export-")
-    os.environ.update(
-        DJANGO_SETTINGS_MODULE="pixgen.settings.development",
-        DATABASE_URL=args.database_url,
-        PIXGEN_VAR_DIR=workdir,
-        DJANGO_DEBUG="false",
-    )
-    _ensure_database(args.database_url)
-    import django
-
-    django.setup()
-    from django.core.management import call_command
+    django_on(args.database_url, tempfile.mkdtemp(prefix="pixgen-bench-export-"))
     from django.db import connection
 
     from repository.models import LesionImage
 
-    call_command("migrate", verbosity=0)
     build_rows(max(sizes))
     print(f"database: {connection.vendor} ({args.database_url.rsplit('@', 1)[-1]})")
     print("layout imagefolder, no augmentation; every image has a mask; 35 demo files re-used")

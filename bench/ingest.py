@@ -21,28 +21,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
-
-def _ensure_database(url: str) -> None:
-    import dj_database_url
-    import psycopg2
-
-    cfg = dj_database_url.parse(url)
-    if "postgresql" not in cfg["ENGINE"]:
-        return
-    conn = psycopg2.connect(
-        dbname="postgres",
-        user=cfg["USER"] or "postgres",
-        host=cfg["HOST"] or "127.0.0.1",
-        port=cfg["PORT"] or 5432,
-        password=cfg["PASSWORD"] or None,
-    )
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", [cfg["NAME"]])
-        if cur.fetchone() is None:
-            cur.execute(f'CREATE DATABASE "{cfg["NAME"]}"')
-    conn.close()
+from benchdb import django_on  # noqa: E402
 
 
 def main() -> None:
@@ -63,18 +44,7 @@ def main() -> None:
     if not images:
         sys.exit(f"no images under {args.data / 'images'}")
 
-    workdir = tempfile.mkdtemp(prefix="pixgen-bench-")
-    os.environ.update(
-        DJANGO_SETTINGS_MODULE="pixgen.settings.development",
-        DATABASE_URL=args.database_url,
-        PIXGEN_VAR_DIR=workdir,
-        DJANGO_DEBUG="false",
-    )
-    _ensure_database(args.database_url)
-    import django
-
-    django.setup()
-    from django.core.management import call_command
+    django_on(args.database_url, tempfile.mkdtemp(prefix="pixgen-bench-"))
     from django.db import connection
 
     from repository.models import LesionImage
@@ -82,7 +52,6 @@ def main() -> None:
     from repository.services.metadata import ImageMetadata
     from tests.factories import ClinicianFactory
 
-    call_command("migrate", verbosity=0)
     LesionImage.objects.all().delete()
     clinician = ClinicianFactory(username=f"bench-{os.getpid()}")
     payloads = [p.read_bytes() for p in images]
