@@ -15,7 +15,7 @@ from PIL import Image
 
 from repository.models import LesionImage
 from synthesis.models import BlindJudgement, BlindSession, SyntheticImage
-from synthesis.services.review import require_reviewer
+from synthesis.services.review import quality_scores, require_reviewer
 
 MIN_SIZE, MAX_SIZE = 2, 100
 
@@ -101,19 +101,11 @@ def blind_session_start(*, reviewer, size, seed: int | None = None) -> BlindSess
 
 
 def _scores(*, said_real, realism, tone_correct, features_preserved) -> dict:
-    errors = {}
+    realism, errors = quality_scores(
+        realism=realism, tone_correct=tone_correct, features_preserved=features_preserved
+    )
     if not isinstance(said_real, bool):
         errors["said_real"] = _("Say whether the image is real or synthetic.")
-    try:
-        realism = int(realism)
-    except (TypeError, ValueError):
-        realism = None
-    if realism is None or not 1 <= realism <= 5:
-        errors["realism"] = _("Realism is a score from 1 to 5.")
-    if not isinstance(tone_correct, bool):
-        errors["tone_correct"] = _("Say whether the skin tone is correct.")
-    if not isinstance(features_preserved, bool):
-        errors["features_preserved"] = _("Say whether the diagnostic features are preserved.")
     if errors:
         raise ValidationError(errors)
     return dict(

@@ -84,10 +84,9 @@ def outcome(decisions: list[bool], *, required: int, rule: str) -> str:
     return SyntheticImage.Status.DISPUTED
 
 
-def _scores(*, decision: str, realism, tone_correct, features_preserved, comment: str) -> dict:
+def quality_scores(*, realism, tone_correct, features_preserved) -> tuple[int | None, dict]:
+    """The scores every review gives, open or blinded: (realism as an int, field errors)."""
     errors = {}
-    if decision not in Review.Decision.values:
-        errors["decision"] = _("Choose approve or reject.")
     try:
         realism = int(realism)
     except (TypeError, ValueError):
@@ -98,6 +97,15 @@ def _scores(*, decision: str, realism, tone_correct, features_preserved, comment
         errors["tone_correct"] = _("Say whether the skin tone is correct.")
     if not isinstance(features_preserved, bool):
         errors["features_preserved"] = _("Say whether the diagnostic features are preserved.")
+    return realism, errors
+
+
+def _scores(*, decision: str, realism, tone_correct, features_preserved, comment: str) -> dict:
+    realism, errors = quality_scores(
+        realism=realism, tone_correct=tone_correct, features_preserved=features_preserved
+    )
+    if decision not in Review.Decision.values:
+        errors["decision"] = _("Choose approve or reject.")
     comment = (comment or "").strip()
     if decision == Review.Decision.REJECT and not comment:
         errors["comment"] = _("A comment is required when you reject an image.")
