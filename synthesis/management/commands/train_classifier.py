@@ -2,11 +2,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from repository.models import User
+from synthesis.management.commands._training import run_here_or_queued
 from synthesis.services.classifier_training import (
     classifier_train_job_create,
     classifier_train_run,
 )
-from synthesis.services.jobs import job_fail
 
 
 def _messages(exc) -> str:
@@ -67,20 +67,11 @@ class Command(BaseCommand):
             )
         except (ValidationError, PermissionDenied) as exc:
             raise CommandError(_messages(exc)) from None
-        if opts["queue"]:
-            self.stdout.write(f"Training job #{job.pk} queued for the training worker.")
-            return
-        self.stdout.write(f"Training job #{job.pk} runs here.")
-        try:
-            model = classifier_train_run(job_id=job.pk, device=opts["device"])
-        except ValidationError as exc:
-            job_fail(job_id=job.pk, reason=_messages(exc))
-            raise CommandError(_messages(exc)) from None
-        except BaseException as exc:
-            job_fail(job_id=job.pk, reason=f"{type(exc).__name__}: {exc}")
-            raise
+        model = run_here_or_queued(
+            self, job, classifier_train_run, queued=opts["queue"], device=opts["device"]
+        )
         if model is None:
-            raise CommandError(f"Training job #{job.pk} was cancelled or taken by a worker.")
+            return
         m, snap = model.metrics, model.data_snapshot
         self.stdout.write(
             f"test accuracy {m.get('test_accuracy', float('nan')):.3f}, balanced accuracy "

@@ -2,8 +2,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from repository.models import User
+from synthesis.management.commands._training import run_here_or_queued
 from synthesis.services.gan_training import gan_train_job_create, gan_train_run
-from synthesis.services.jobs import job_fail
 
 
 class Command(BaseCommand):
@@ -53,20 +53,11 @@ class Command(BaseCommand):
             )
         except (ValidationError, PermissionDenied) as exc:
             raise CommandError(" ".join(getattr(exc, "messages", [str(exc)]))) from None
-        if opts["queue"]:
-            self.stdout.write(f"Training job #{job.pk} queued for the training worker.")
-            return
-        self.stdout.write(f"Training job #{job.pk} runs here.")
-        try:
-            model = gan_train_run(job_id=job.pk, device=opts["device"])
-        except ValidationError as exc:
-            job_fail(job_id=job.pk, reason=" ".join(exc.messages))
-            raise CommandError(" ".join(exc.messages)) from None
-        except BaseException as exc:
-            job_fail(job_id=job.pk, reason=f"{type(exc).__name__}: {exc}")
-            raise
+        model = run_here_or_queued(
+            self, job, gan_train_run, queued=opts["queue"], device=opts["device"]
+        )
         if model is None:
-            raise CommandError(f"Training job #{job.pk} was cancelled or taken by a worker.")
+            return
         self.stdout.write(model.metrics.get("side_by_side", ""))
         self.stdout.write(f"{model.step} steps, {model.wall_seconds:.0f} s on {model.device}")
         self.stdout.write(model.version)

@@ -2,7 +2,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from repository.models import User
-from synthesis.services.jobs import job_fail
+from synthesis.management.commands._training import run_here_or_queued
 from synthesis.services.segmenter_training import segmenter_train_job_create, segmenter_train_run
 
 
@@ -39,20 +39,11 @@ class Command(BaseCommand):
             job = segmenter_train_job_create(user=user, config=config, enqueue=opts["queue"])
         except (ValidationError, PermissionDenied) as exc:
             raise CommandError(" ".join(getattr(exc, "messages", [str(exc)]))) from None
-        if opts["queue"]:
-            self.stdout.write(f"Training job #{job.pk} queued for the training worker.")
-            return
-        self.stdout.write(f"Training job #{job.pk} runs here.")
-        try:
-            model = segmenter_train_run(job_id=job.pk, device=opts["device"])
-        except ValidationError as exc:
-            job_fail(job_id=job.pk, reason=" ".join(exc.messages))
-            raise CommandError(" ".join(exc.messages)) from None
-        except BaseException as exc:
-            job_fail(job_id=job.pk, reason=f"{type(exc).__name__}: {exc}")
-            raise
+        model = run_here_or_queued(
+            self, job, segmenter_train_run, queued=opts["queue"], device=opts["device"]
+        )
         if model is None:
-            raise CommandError(f"Training job #{job.pk} was cancelled or taken by a worker.")
+            return
         m = model.metrics
         self.stdout.write(
             f"validation Dice {model.val_dice:.3f} on {m.get('val_size')} images "
