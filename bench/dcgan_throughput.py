@@ -70,12 +70,12 @@ def train_demo(args) -> None:
     from synthesis.ml.dcgan.evaluation import (
         default_tone_measure,
         evaluate,
-        plot_losses,
         sampler_for,
         side_by_side,
         train_feature_encoder,
     )
     from synthesis.ml.dcgan.generation import save
+    from synthesis.ml.dcgan.plots import plot_losses
     from synthesis.ml.dcgan.training import train_gan
 
     records = load_records(args.data)

@@ -4,16 +4,10 @@ the Diagnosis table instead)."""
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-ROMAN = {1: "I", 2: "II", 3: "III", 4: "IV", 5: "V", 6: "VI"}
+from synthesis.ml.fitzpatrick import ROMAN
 
-
-class Fitzpatrick(models.IntegerChoices):
-    I = 1, _("I")  # noqa: E741
-    II = 2, _("II")
-    III = 3, _("III")
-    IV = 4, _("IV")
-    V = 5, _("V")
-    VI = 6, _("VI")
+# Fitzpatrick.IV == 4, labelled with its numeral; parsing lives in synthesis.ml.fitzpatrick.
+Fitzpatrick = models.IntegerChoices("Fitzpatrick", [(r, (n, r)) for n, r in ROMAN.items()])
 
 
 class Modality(models.TextChoices):
@@ -71,19 +65,6 @@ def age_to_bin(age: float) -> int:
     if age < 0 or age > 130:
         raise ValueError(f"age {age} is outside 0–130")
     return min(int(age) // AGE_BIN_WIDTH * AGE_BIN_WIDTH, 90)
-
-
-def parse_fitzpatrick(value: object) -> int:
-    """1–6 or I–VI (any case) -> 1–6; anything else is a ValueError."""
-    text = str(value).strip().upper()
-    if text.endswith(".0"):
-        text = text[:-2]
-    if text.isdigit() and 1 <= int(text) <= 6:
-        return int(text)
-    for number, roman in ROMAN.items():
-        if text == roman:
-            return number
-    raise ValueError(f"Fitzpatrick type {value!r} is not one of 1–6 or I–VI")
 
 
 # HAM10000's `localization` values -> our body sites.

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from repository.exporting.licences import LICENCE_NAMES
 from repository.exporting.spec import ArchiveSpec, Tally
-from repository.vocabulary import ROMAN
+from synthesis.ml.fitzpatrick import ROMAN
 
 PYPROJECT = Path(__file__).resolve().parents[2] / "pyproject.toml"
 

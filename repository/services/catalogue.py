@@ -10,7 +10,8 @@ from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 
 from repository.models import Diagnosis, LesionImage
-from repository.vocabulary import BodySite, Licence, Modality, Sex, parse_fitzpatrick
+from repository.vocabulary import BodySite, Licence, Modality, Sex
+from synthesis.ml.fitzpatrick import parse_type
 from synthesis.models import SyntheticImage
 
 ORIGINS = ("real", "synthetic")
@@ -52,7 +53,7 @@ def _diagnoses(name: str, value: str) -> list[str]:
 
 def _fitzpatrick(name: str, value: str) -> int:
     try:
-        return parse_fitzpatrick(value)
+        return parse_type(value)
     except ValueError as exc:
         raise ValidationError({name: str(exc)}) from None
 
@@ -159,12 +160,8 @@ class CatalogueQuery:
         if real_ok and self.origin in ("real", "any"):
             out["real"] = LesionImage.objects.public().filter(real_q)
         if synth_ok and self.origin in ("synthetic", "any"):
-            out["synthetic"] = public_synthetic().filter(synth_q)
+            out["synthetic"] = SyntheticImage.objects.public().filter(synth_q)
         return out
-
-
-def public_synthetic() -> QuerySet:
-    return SyntheticImage.objects.public()
 
 
 def catalogue_query(params, *, extra_control: set[str] = frozenset()) -> CatalogueQuery:

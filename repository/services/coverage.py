@@ -7,8 +7,8 @@ from django.conf import settings
 from django.db.models import Count
 
 from repository.models import Diagnosis, ImageRequest, LesionImage
-from repository.services.catalogue import public_synthetic
-from repository.vocabulary import ROMAN
+from synthesis.ml.fitzpatrick import roman
+from synthesis.models import SyntheticImage
 
 TYPES = list(range(1, 7))
 
@@ -30,7 +30,7 @@ class Cell:
 
     @property
     def roman(self) -> str:
-        return ROMAN[self.fitzpatrick]
+        return roman(self.fitzpatrick)
 
 
 @dataclass
@@ -52,7 +52,9 @@ def coverage_matrix() -> list[CoverageRow]:
     }
     synthetic = {
         (row["diagnosis"], row["fitzpatrick"]): row["n"]
-        for row in public_synthetic().values("diagnosis", "fitzpatrick").annotate(n=Count("id"))
+        for row in SyntheticImage.objects.public()
+        .values("diagnosis", "fitzpatrick")
+        .annotate(n=Count("id"))
     }
     requests: dict[tuple[int, int], int] = {}
     for req in ImageRequest.objects.open().only(

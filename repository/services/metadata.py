@@ -14,8 +14,8 @@ from repository.vocabulary import (
     Licence,
     Modality,
     Sex,
-    parse_fitzpatrick,
 )
+from synthesis.ml.fitzpatrick import parse_type
 
 _AGE_BINS = {value for value, _label in AGE_BIN_CHOICES}
 
@@ -59,7 +59,7 @@ class ImageMetadata:
                 errors["diagnosis"] = _("Unknown diagnosis %(code)r.") % {"code": self.diagnosis}
         values["diagnosis"] = diagnosis
         try:
-            values["fitzpatrick"] = parse_fitzpatrick(self.fitzpatrick)
+            values["fitzpatrick"] = parse_type(self.fitzpatrick)
         except ValueError:
             errors["fitzpatrick"] = _("Fitzpatrick type must be I–VI (1–6), not %(v)r.") % {
                 "v": self.fitzpatrick

@@ -9,7 +9,8 @@ from django.utils.translation import gettext as _
 from repository.models import Diagnosis, ImageRequest, User
 from repository.services.notifications import notify
 from repository.services.permissions import require_requester
-from repository.vocabulary import BodySite, Modality, parse_fitzpatrick
+from repository.vocabulary import BodySite, Modality
+from synthesis.ml.fitzpatrick import parse_type
 
 MAX_QUANTITY = 10_000
 
@@ -28,7 +29,7 @@ def request_create(
     require_requester(requester)
     errors = {}
     try:
-        lo, hi = parse_fitzpatrick(fitzpatrick_min), parse_fitzpatrick(fitzpatrick_max)
+        lo, hi = parse_type(fitzpatrick_min), parse_type(fitzpatrick_max)
         if lo > hi:
             errors["fitzpatrick_max"] = _("The range must run from lighter to darker (min ≤ max).")
     except ValueError as exc:

@@ -4,11 +4,10 @@ Plain PyTorch: a Celery task wraps `train_segmenter` and stores what `save_check
 """
 
 import hashlib
-import io
 import math
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import IO, Any
 
 import numpy as np
@@ -17,7 +16,10 @@ from torch.nn import functional as F
 from torch.utils.data import DataLoader, Dataset
 from torchvision.transforms.v2 import functional as TF
 
+from synthesis.ml.bundles import read_bundle, require_format, write_bundle
+from synthesis.ml.device import pick_device
 from synthesis.ml.metrics import dice, jaccard
+from synthesis.ml.segmentation_config import SegmenterConfig
 from synthesis.ml.segmentation_inference import predict_masks
 from synthesis.ml.unet import UNet, normalize
 
@@ -26,40 +28,6 @@ CHECKPOINT_FORMAT = "pixgen-unet-segmenter"
 CHECKPOINT_VERSION = 1
 # Melanin absorbs short wavelengths most: a darker-skin jitter attenuates blue > green > red.
 _MELANIN_ABSORPTION = torch.tensor([0.6, 0.8, 1.0]).view(3, 1, 1)
-
-
-@dataclass
-class SegmenterConfig:
-    """Hyper-parameters of one training run; stored with every checkpoint."""
-
-    image_size: int = 128
-    base_channels: int = 16
-    depth: int = 4
-    norm: str = "batch"
-    epochs: int = 30
-    batch_size: int = 8
-    lr: float = 2e-3
-    weight_decay: float = 1e-4
-    val_fraction: float = 0.15
-    val_every: int = 1
-    seed: int = 0
-    augment_flip: bool = True
-    augment_rotate90: bool = True
-    augment_affine: bool = True
-    augment_color: bool = True
-    augment_skin_tone: bool = True
-    postprocess: bool = True
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, values: dict[str, Any]) -> "SegmenterConfig":
-        known = {f.name for f in fields(cls)}
-        unknown = set(values) - known
-        if unknown:
-            raise ValueError(f"unknown segmenter config keys: {sorted(unknown)}")
-        return cls(**values)
 
 
 @dataclass
@@ -201,10 +169,6 @@ def evaluate_segmenter(
     return float(np.mean(dices)), float(np.mean(jaccards))
 
 
-def default_device() -> torch.device:
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-
-
 def train_segmenter(
     pairs: Sequence[Pair],
     config: SegmenterConfig,
@@ -216,7 +180,7 @@ def train_segmenter(
 ) -> TrainedSegmenter:
     """Adam + cosine schedule on Dice+BCE; returns the weights with the best validation Dice."""
     started = time.perf_counter()
-    device = torch.device(device) if device is not None else default_device()
+    device = pick_device(device)
     if val_pairs is None:
         train_pairs, val_pairs = split_pairs(pairs, config.val_fraction, config.seed)
     else:
@@ -311,21 +275,18 @@ def save_checkpoint(trained: TrainedSegmenter, fileobj: IO[bytes]) -> None:
         "metrics": trained.metrics,
         "state_dict": {k: v.detach().cpu() for k, v in trained.state_dict.items()},
     }
-    torch.save(payload, fileobj)
+    write_bundle(payload, fileobj)
 
 
 def load_checkpoint(fileobj: IO[bytes] | bytes) -> TrainedSegmenter:
     """Inverse of save_checkpoint; anything else (corrupt, foreign, mismatched) -> ValueError."""
-    if isinstance(fileobj, bytes | bytearray):
-        fileobj = io.BytesIO(fileobj)
-    try:
-        payload = torch.load(fileobj, map_location="cpu", weights_only=True)
-    except Exception as exc:  # torch raises many types (UnpicklingError, RuntimeError, EOFError…)
-        raise ValueError(f"not a readable segmenter checkpoint: {exc}") from exc
-    if not isinstance(payload, dict) or payload.get("format") != CHECKPOINT_FORMAT:
-        raise ValueError("not a PixGen U-Net segmenter checkpoint")
-    if payload.get("format_version") != CHECKPOINT_VERSION:
-        raise ValueError(f"unsupported checkpoint version {payload.get('format_version')!r}")
+    what = "PixGen U-Net segmenter checkpoint"
+    payload = require_format(
+        read_bundle(fileobj, what=what),
+        what=what,
+        kinds=(CHECKPOINT_FORMAT,),
+        version=CHECKPOINT_VERSION,
+    )
     try:
         config = SegmenterConfig.from_dict(dict(payload["config"]))
         trained = TrainedSegmenter(

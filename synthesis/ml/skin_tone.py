@@ -15,6 +15,7 @@ import numpy as np
 from scipy import ndimage as ndi
 
 from synthesis.ml.color import srgb_to_lab, to_float_rgb, to_uint8
+from synthesis.ml.fitzpatrick import check_type
 from synthesis.ml.segmentation_classical import field_of_view_mask, segment_lesion
 
 # Category -> (lo, hi] in degrees, light to dark. The outer bounds are the ITA's own limits.
@@ -33,7 +34,6 @@ FITZPATRICK_ITA_BANDS: dict[int, tuple[float, float]] = {
 # value typical of measured skin (very light skin reads ~60-65, very dark ~-40 to -50) rather
 # than the midpoint of a range that mostly holds no real skin.
 _BAND_CENTRES = {1: 62.0, 2: 48.0, 3: 34.5, 4: 19.0, 5: -10.0, 6: -45.0}
-_GROUPS = {1: "I-II", 2: "I-II", 3: "III-IV", 4: "III-IV", 5: "V-VI", 6: "V-VI"}
 
 MIN_SKIN_FRACTION = 0.01  # below 1% of the image, the "skin" is too small to be trusted
 _MARGIN_FRACTION = 0.02  # ring around the lesion left out: its border is neither lesion nor skin
@@ -64,20 +64,9 @@ def ita_to_fitzpatrick(ita_deg: float) -> int:
     return 6
 
 
-def _check_type(t: int) -> int:
-    if isinstance(t, bool) or t not in _GROUPS:
-        raise ValueError(f"Fitzpatrick type must be an integer 1-6, got {t!r}")
-    return int(t)
-
-
 def fitzpatrick_band_centre(t: int) -> float:
     """A representative ITA inside type t's band, for use as a tone-transfer target."""
-    return _BAND_CENTRES[_check_type(t)]
-
-
-def fitzpatrick_group(t: int) -> str:
-    """The coarse group a type falls in: "I-II", "III-IV" or "V-VI"."""
-    return _GROUPS[_check_type(t)]
+    return _BAND_CENTRES[check_type(t)]
 
 
 @dataclass(frozen=True)

@@ -8,10 +8,9 @@ from pathlib import Path
 from django.core.files.storage import default_storage
 
 from repository.models import Diagnosis, LesionImage
-from repository.services.catalogue import public_synthetic
 from repository.services.catalogue_rows import rows
-from synthesis.ml.classifier import LabelledImage
 from synthesis.ml.classifier.tasks import DX7_CLASSES
+from synthesis.models import SyntheticImage
 
 
 def _lesion_key(row: dict, *, synthetic: bool) -> str:
@@ -39,6 +38,8 @@ def local_files():
 
 
 def _record(row, task: str, malignant_codes: set[str], fetch, *, synthetic: bool):
+    from synthesis.ml.classifier import LabelledImage  # torch: the worker's, never a page's
+
     code = row["diagnosis"]
     if code in DX7_CLASSES:
         dx, malignant = code, None
@@ -59,7 +60,7 @@ def _record(row, task: str, malignant_codes: set[str], fetch, *, synthetic: bool
 
 def synthetic_queryset(selection: dict | None):
     """Approved synthetic images of public sources, narrowed by method and model version."""
-    queryset = public_synthetic().filter(source_image__isnull=False)
+    queryset = SyntheticImage.objects.public().filter(source_image__isnull=False)
     selection = selection or {}
     if selection.get("methods"):
         queryset = queryset.filter(method__in=selection["methods"])
@@ -70,7 +71,7 @@ def synthetic_queryset(selection: dict | None):
 
 def catalogue_records(
     *, task: str, fetch, synthetic_selection: dict | None = None, with_synthetic: bool = False
-) -> tuple[list[LabelledImage], list[str]]:
+) -> tuple[list, list[str]]:
     """(records, skipped uids) from the public catalogue; real first, then synthetic."""
     malignant_codes = set(Diagnosis.objects.filter(malignant=True).values_list("code", flat=True))
     records, skipped = [], []

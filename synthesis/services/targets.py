@@ -7,7 +7,7 @@ from pathlib import Path
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-from repository.vocabulary import ROMAN, parse_fitzpatrick
+from synthesis.ml.fitzpatrick import parse_type, roman
 from synthesis.ml.tone_transfer import BACKENDS, DEFAULT_BACKEND, ToneTarget
 from synthesis.models import StyleTemplate
 
@@ -16,7 +16,7 @@ BACKEND_NEEDS_HANDLE = {"magenta"}
 
 def target_fitzpatrick(value) -> dict:
     try:
-        skin_type = None if isinstance(value, bool) else parse_fitzpatrick(value)
+        skin_type = None if isinstance(value, bool) else parse_type(value)
     except ValueError:
         skin_type = None
     if skin_type is None:
@@ -107,7 +107,7 @@ def target_key(target: dict) -> str:
 
 def target_label(target: dict) -> str:
     if target["kind"] == "fitzpatrick":
-        return _("Fitzpatrick %(type)s") % {"type": ROMAN[target["fitzpatrick"]]}
+        return _("Fitzpatrick %(type)s") % {"type": roman(target["fitzpatrick"])}
     if target["kind"] == "ita":
         return _("ITA %(ita)s°") % {"ita": f"{target['ita_deg']:g}"}
     names = target.get("template_names") or [target["template_a"], target["template_b"]]

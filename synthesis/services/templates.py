@@ -15,7 +15,7 @@ from repository.imaging import decode_mask, decode_rgb, pixel_hash
 from repository.models import LesionImage
 from repository.services.demo import DEMO_DIR
 from repository.services.ingest import upload_deidentify
-from repository.vocabulary import ROMAN
+from synthesis.ml.fitzpatrick import ROMAN
 from synthesis.ml.tone_transfer import StyleTemplate as MLTemplate
 from synthesis.ml.tone_transfer import ToneTarget, transfer
 from synthesis.models import StyleTemplate

@@ -7,7 +7,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.cache import cache_control
 
-from synthesis.ml.classifier.tasks import FITZPATRICK_GROUPS
+from synthesis.ml.fitzpatrick import GROUPS
 from synthesis.models import BiasAudit
 
 MAIN_METRICS = ("accuracy", "balanced_accuracy", "auc", "ece")
@@ -16,7 +16,7 @@ MAIN_METRICS = ("accuracy", "balanced_accuracy", "auc", "ece")
 def _rows(report: dict, metrics) -> list[dict]:
     """Overall, the three groups and each type with images: one row each for the table."""
     sections = [("overall", report["overall"])]
-    sections += [(g, report["groups"][g]) for g in FITZPATRICK_GROUPS]
+    sections += [(g, report["groups"][g]) for g in GROUPS]
     sections += [(f"type {t}", s) for t, s in report["types"].items() if s["n"]]
     return [
         {"name": name, **sec, "cells": [(sec.get("metrics") or {}).get(m) for m in metrics]}
@@ -38,7 +38,7 @@ def audit_detail(request, pk: int):
     audit = get_object_or_404(BiasAudit.objects.select_related("model", "compared_with"), pk=pk)
     main = audit.main
     metrics = _metric_names(main)
-    sections = ["overall", *FITZPATRICK_GROUPS]
+    sections = ["overall", *GROUPS]
     return render(
         request,
         "synthesis/audit_detail.html",

@@ -21,7 +21,7 @@ from synthesis.ml.classifier import (
     train_classifier,
 )
 from synthesis.ml.classifier.inference import held_out_records
-from synthesis.ml.classifier.tasks import DX7_CLASSES, label_index, parse_fitzpatrick
+from synthesis.ml.classifier.tasks import DX7_CLASSES, label_index
 
 DEMO = Path(__file__).resolve().parents[2] / "repository" / "demo_data"
 TINY = ClassifierConfig(arch="resnet18", image_size=48, epochs=2, batch_size=14, seed=3)
@@ -94,13 +94,10 @@ def test_checkpoint_that_does_not_fit_is_a_value_error(tmp_path):
         build_model("resnet18", 7, checkpoint_path=tmp_path / "absent.pt")
 
 
-def test_labels_and_fitzpatrick_parsing():
+def test_labels_of_each_task():
     assert [label_index("dx7", dx=d) for d in ("AKIEC", "vasc")] == [0, 6]
     assert [label_index("malignancy", dx=d) for d in ("mel", "bcc", "akiec", "nv")] == [1, 1, 1, 0]
     assert label_index("malignancy", malignant=1) == 1
-    assert parse_fitzpatrick("IV") == (4, "III-IV")
-    assert parse_fitzpatrick(6) == (6, "V-VI")
-    assert parse_fitzpatrick("56") == (None, "V-VI")  # a group is never pinned on one type
     with pytest.raises(ValueError, match="unknown diagnosis"):
         label_index("dx7", dx="melanoma?")
 

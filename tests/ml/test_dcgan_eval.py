@@ -14,12 +14,12 @@ from synthesis.ml.dcgan.evaluation import (
     diversity,
     evaluate,
     frechet_distance,
-    plot_losses,
     sampler_for,
     side_by_side,
     tone_fidelity,
     train_feature_encoder,
 )
+from synthesis.ml.dcgan.plots import plot_losses
 
 DEMO = Path(__file__).resolve().parents[2] / "repository" / "demo_data"
 

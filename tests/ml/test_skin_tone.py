@@ -9,7 +9,6 @@ from synthesis.ml.skin_tone import (
     FITZPATRICK_ITA_BANDS,
     ITA_CATEGORIES,
     fitzpatrick_band_centre,
-    fitzpatrick_group,
     ita_category,
     ita_from_lab,
     ita_to_fitzpatrick,
@@ -81,15 +80,6 @@ def test_fitzpatrick_bands_tile_the_ita_range_and_their_centres_fall_inside():
     for t, (lo, hi) in FITZPATRICK_ITA_BANDS.items():
         centre = fitzpatrick_band_centre(t)
         assert lo < centre < hi and ita_to_fitzpatrick(centre) == t
-
-
-def test_fitzpatrick_groups_pair_neighbouring_types():
-    assert [fitzpatrick_group(t) for t in range(1, 7)] == [
-        "I-II", "I-II", "III-IV", "III-IV", "V-VI", "V-VI"
-    ]  # fmt: skip
-    for bad in (0, 7, True):
-        with pytest.raises(ValueError, match="1-6"):
-            fitzpatrick_group(bad)
 
 
 def test_demo_images_measure_as_light_skin(demo_set):

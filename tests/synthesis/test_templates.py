@@ -6,7 +6,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import call_command
 from PIL import Image
 
-from repository.vocabulary import ROMAN
+from synthesis.ml.fitzpatrick import ROMAN
 from synthesis.models import StyleTemplate
 from synthesis.services.templates import (
     style_template_create_from_crop,

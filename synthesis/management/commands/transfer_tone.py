@@ -75,11 +75,8 @@ class Command(BaseCommand):
         elif opts["alpha"] is not None:
             raise ValidationError("--alpha goes with --templates only.")
         elif opts["fitzpatrick"] is not None:
-            value = opts["fitzpatrick"].strip().upper()
-            roman = {"I": 1, "II": 2, "III": 3, "IV": 4, "V": 5, "VI": 6}
-            target = ToneTarget.for_fitzpatrick(
-                target_fitzpatrick(roman.get(value, value))["fitzpatrick"]
-            )
+            skin_type = target_fitzpatrick(opts["fitzpatrick"])["fitzpatrick"]
+            target = ToneTarget.for_fitzpatrick(skin_type)
         else:
             target = ToneTarget.for_ita(target_ita(opts["ita"])["ita_deg"])
         rgb = decode_rgb(opts["image"].read_bytes())

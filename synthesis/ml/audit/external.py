@@ -6,7 +6,8 @@ from pathlib import Path
 from PIL import Image, UnidentifiedImageError
 
 from synthesis.ml.classifier.data import LabelledImage
-from synthesis.ml.classifier.tasks import get_task, is_malignant, normalise_dx, parse_fitzpatrick
+from synthesis.ml.classifier.tasks import get_task, is_malignant, normalise_dx
+from synthesis.ml.fitzpatrick import parse_type_or_group
 
 MAX_ERRORS_SHOWN = 50
 
@@ -92,7 +93,7 @@ def _parse_row(row, number, images_dir, task, seen, problems) -> LabelledImage |
 
     skin_type = group = None
     try:
-        skin_type, group = parse_fitzpatrick(row.get("fitzpatrick", ""))
+        skin_type, group = parse_type_or_group(row.get("fitzpatrick", ""))
     except ValueError as exc:
         problems.append(str(exc))
 

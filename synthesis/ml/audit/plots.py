@@ -6,7 +6,7 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from synthesis.ml.classifier.tasks import FITZPATRICK_GROUPS
+from synthesis.ml.fitzpatrick import GROUPS
 
 
 def _png(fig: Figure) -> bytes:
@@ -27,7 +27,7 @@ def group_bars_png(reports, metric: str = "balanced_accuracy") -> bytes:
     'too few' with its count instead of being left out.
     """
     named = _as_named(reports)
-    sections = ["overall", *FITZPATRICK_GROUPS]
+    sections = ["overall", *GROUPS]
     fig = Figure(figsize=(1.6 + 1.4 * len(sections), 3.6))
     ax = fig.add_subplot()
     width, labelled = 0.8 / len(named), set()

@@ -9,13 +9,8 @@ import numpy as np
 
 from synthesis.ml.audit import metrics as M
 from synthesis.ml.classifier.inference import predict_proba
-from synthesis.ml.classifier.tasks import (
-    DX7_CLASSES,
-    FITZPATRICK_GROUPS,
-    MALIGNANT_DX,
-    get_task,
-    parse_fitzpatrick,
-)
+from synthesis.ml.classifier.tasks import DX7_CLASSES, MALIGNANT_DX, get_task
+from synthesis.ml.fitzpatrick import GROUPS, parse_type_or_group
 
 # Below this many images a section reports its counts and 'insufficient', no metrics.
 MIN_GROUP_SIZE = M.MIN_BOOTSTRAP_N
@@ -48,7 +43,7 @@ def audit(
         raise ValueError(f"labels must be 0..{task.num_classes - 1}")
     if not np.allclose(proba.sum(1), 1.0, atol=1e-3):
         raise ValueError("each row of proba must sum to 1 (pass probabilities, not logits)")
-    parsed = [(None, None) if v is None else parse_fitzpatrick(v) for v in fitzpatrick]
+    parsed = [(None, None) if v is None else parse_type_or_group(v) for v in fitzpatrick]
     types = np.array([t or 0 for t, _ in parsed])
     groups = np.array([g or "" for _, g in parsed])
     section = partial(
@@ -63,7 +58,7 @@ def audit(
         specificities=specificities,
     )
     built = {"overall": section(np.ones(len(y), bool), seed)}
-    for name in FITZPATRICK_GROUPS:
+    for name in GROUPS:
         built[name] = section(groups == name, seed + zlib.crc32(name.encode()))
     for t in range(1, 7):
         built[f"type {t}"] = section(types == t, seed + t)
@@ -80,10 +75,10 @@ def audit(
         "min_group_size": min_group_size,
         "eval_fingerprint": fingerprint,
         "overall": _public(built["overall"]),
-        "groups": {g: _public(built[g]) for g in FITZPATRICK_GROUPS},
+        "groups": {g: _public(built[g]) for g in GROUPS},
         "types": {str(t): _public(built[f"type {t}"]) for t in range(1, 7)},
         "gap": {
-            m: _gap(m, {g: built[g] for g in FITZPATRICK_GROUPS}, alpha)
+            m: _gap(m, {g: built[g] for g in GROUPS}, alpha)
             for m in _metric_fns(task, specificities)
         },
     }
@@ -216,7 +211,7 @@ def compare(report_a: dict, report_b: dict, *, names=("real_only", "real_plus_sy
         raise ValueError("the two audits were run on different evaluation sets; not comparable")
     a_name, b_name = names
     sections = {"overall": (report_a["overall"], report_b["overall"])}
-    sections.update({g: (report_a["groups"][g], report_b["groups"][g]) for g in FITZPATRICK_GROUPS})
+    sections.update({g: (report_a["groups"][g], report_b["groups"][g]) for g in GROUPS})
     sections.update(
         {f"type {t}": (report_a["types"][t], report_b["types"][t]) for t in report_a["types"]}
     )

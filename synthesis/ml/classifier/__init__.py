@@ -1,30 +1,30 @@
-"""Skin-lesion classifiers (7-class diagnosis, benign/malignant): plain PyTorch, no Django."""
+"""Skin-lesion classifiers (7-class diagnosis, benign/malignant): plain PyTorch, no Django.
 
-from synthesis.ml.classifier.data import LabelledImage, Split, records_from_metadata, split_records
-from synthesis.ml.classifier.inference import predict_proba
-from synthesis.ml.classifier.models import build_model
-from synthesis.ml.classifier.tasks import TASKS, Task, get_task
-from synthesis.ml.classifier.training import (
-    ClassifierConfig,
-    TrainedClassifier,
-    load_classifier,
-    save_classifier,
-    train_classifier,
-)
+The names below load their module on first use, so `synthesis.ml.classifier.tasks` or
+`.config` can be read (by a page, say) without importing torch."""
 
-__all__ = [
-    "TASKS",
-    "ClassifierConfig",
-    "LabelledImage",
-    "Split",
-    "Task",
-    "TrainedClassifier",
-    "build_model",
-    "get_task",
-    "load_classifier",
-    "predict_proba",
-    "records_from_metadata",
-    "save_classifier",
-    "split_records",
-    "train_classifier",
-]
+import importlib
+
+_WHERE = {
+    "ClassifierConfig": "config",
+    "LabelledImage": "data",
+    "Split": "data",
+    "records_from_metadata": "data",
+    "split_records": "data",
+    "predict_proba": "inference",
+    "build_model": "models",
+    "TASKS": "tasks",
+    "Task": "tasks",
+    "get_task": "tasks",
+    "TrainedClassifier": "training",
+    "load_classifier": "training",
+    "save_classifier": "training",
+    "train_classifier": "training",
+}
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str):
+    if name not in _WHERE:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{_WHERE[name]}"), name)

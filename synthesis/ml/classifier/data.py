@@ -11,7 +11,8 @@ import torch
 from PIL import Image, UnidentifiedImageError
 from torchvision.transforms.v2 import functional as TF
 
-from synthesis.ml.classifier.tasks import fitzpatrick_group, label_index, parse_fitzpatrick
+from synthesis.ml.classifier.tasks import label_index
+from synthesis.ml.fitzpatrick import group_of, parse_type_or_group
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -33,7 +34,7 @@ class LabelledImage:
 
     def __post_init__(self):
         if self.fitzpatrick is not None and self.fitzpatrick_group is None:
-            object.__setattr__(self, "fitzpatrick_group", fitzpatrick_group(self.fitzpatrick))
+            object.__setattr__(self, "fitzpatrick_group", group_of(self.fitzpatrick))
 
     def label(self, task) -> int:
         return label_index(task, dx=self.dx, malignant=self.malignant)
@@ -182,7 +183,7 @@ def records_from_metadata(
                 raise ValueError(f"no image file for {row['image_id']} in {images_dir}")
             skin_type, group = default_fitzpatrick, None
             if (row.get("fitzpatrick") or "").strip():
-                skin_type, group = parse_fitzpatrick(row["fitzpatrick"])
+                skin_type, group = parse_type_or_group(row["fitzpatrick"])
             records.append(
                 LabelledImage(
                     record_id=row["image_id"],

@@ -5,18 +5,13 @@ import torch
 
 from synthesis.ml.classifier.data import load_images, normalise
 from synthesis.ml.classifier.models import logits_of
-
-
-def default_device(device=None) -> torch.device:
-    if device is not None:
-        return torch.device(device)
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+from synthesis.ml.device import pick_device
 
 
 @torch.no_grad()
 def predict_tensor(model, images: torch.Tensor, *, batch_size: int = 64, device=None):
     """Nx3xSxS uint8 -> NxC float64 probabilities."""
-    device = default_device(device)
+    device = pick_device(device)
     model = model.to(device).eval()
     out = []
     for start in range(0, len(images), batch_size):

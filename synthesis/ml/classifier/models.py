@@ -10,8 +10,6 @@ from torch import nn
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_ARCH = "resnet18"
-
 
 def available_archs() -> list[str]:
     """torchvision image-classification architectures (no detection/segmentation/video)."""

@@ -2,7 +2,6 @@
 
 import dataclasses
 import hashlib
-import io
 import json
 import math
 import time
@@ -13,48 +12,16 @@ import numpy as np
 import torch
 from torch import nn
 
+from synthesis.ml.bundles import read_bundle, require_format, write_bundle
+from synthesis.ml.classifier.config import ClassifierConfig
 from synthesis.ml.classifier.data import augment, load_images, normalise, split_records
-from synthesis.ml.classifier.inference import default_device, predict_tensor
-from synthesis.ml.classifier.models import DEFAULT_ARCH, build_model, logits_of
+from synthesis.ml.classifier.inference import predict_tensor
+from synthesis.ml.classifier.models import build_model, logits_of
 from synthesis.ml.classifier.tasks import get_task
+from synthesis.ml.device import pick_device
 
 BUNDLE_FORMAT = "pixgen-classifier"
 BUNDLE_VERSION = 1
-
-
-@dataclass
-class ClassifierConfig:
-    """Hyper-parameters. The same config (split, seed, schedule) serves real-only and real+synth."""
-
-    arch: str = DEFAULT_ARCH
-    image_size: int = 128
-    epochs: int = 10
-    batch_size: int = 32
-    learning_rate: float = 1e-3
-    weight_decay: float = 1e-4
-    seed: int = 0
-    test_fraction: float = 0.2
-    class_weighting: str = "balanced"  # "balanced" (inverse frequency) or "none"
-    augment: bool = True
-    checkpoint_path: str | None = None
-
-    def __post_init__(self):
-        if self.image_size < 32 or self.epochs < 1 or self.batch_size < 2:
-            raise ValueError("image_size >= 32, epochs >= 1 and batch_size >= 2 are required")
-        if self.class_weighting not in ("balanced", "none"):
-            raise ValueError(
-                f"class_weighting must be 'balanced' or 'none', not {self.class_weighting!r}"
-            )
-
-    def as_dict(self) -> dict:
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_dict(cls, values: dict) -> "ClassifierConfig":
-        unknown = set(values) - {f.name for f in dataclasses.fields(cls)}
-        if unknown:
-            raise ValueError(f"unknown classifier settings: {', '.join(sorted(unknown))}")
-        return cls(**values)
 
 
 @dataclass
@@ -85,7 +52,7 @@ def train_classifier(
     ends training early (metrics["stopped_early"] says so) with the weights reached so far.
     """
     task = get_task(task)
-    device = default_device(device)
+    device = pick_device(device)
     by_id = {r.record_id: r for r in records}
     labels = {r.record_id: r.label(task) for r in records}
     split = split_records(records, seed=config.seed, test_fraction=config.test_fraction)
@@ -220,21 +187,18 @@ def save_classifier(trained: TrainedClassifier, path_or_file) -> None:
     """One torch.save bundle of plain types and tensors (loadable with weights_only=True)."""
     bundle = {"format": BUNDLE_FORMAT, **dataclasses.asdict(trained)}
     bundle["classes"] = list(trained.classes)
-    torch.save(bundle, path_or_file)
+    write_bundle(bundle, path_or_file)
 
 
 def load_classifier(path_or_file) -> TrainedClassifier:
     """Read a bundle (path, file or bytes) from save_classifier; ValueError if corrupt."""
-    if isinstance(path_or_file, bytes | bytearray):
-        path_or_file = io.BytesIO(path_or_file)
-    try:
-        bundle = torch.load(path_or_file, map_location="cpu", weights_only=True)
-    except Exception as exc:  # truncated zip, pickle or tensor errors: all "unreadable"
-        raise ValueError(f"cannot read classifier bundle: {exc}") from exc
-    if not isinstance(bundle, dict) or bundle.get("format") != BUNDLE_FORMAT:
-        raise ValueError("not a PixGen classifier bundle")
-    if bundle.get("format_version") != BUNDLE_VERSION:
-        raise ValueError(f"unsupported bundle version {bundle.get('format_version')!r}")
+    what = "PixGen classifier bundle"
+    bundle = require_format(
+        read_bundle(path_or_file, what=what),
+        what=what,
+        kinds=(BUNDLE_FORMAT,),
+        version=BUNDLE_VERSION,
+    )
     names = {f.name for f in dataclasses.fields(TrainedClassifier)}
     missing = names - bundle.keys()
     if missing:

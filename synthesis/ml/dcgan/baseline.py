@@ -17,8 +17,10 @@ from collections.abc import Callable, Sequence
 import torch
 import torch.nn.functional as F
 
+from synthesis.ml.device import pick_device
+
 from .conditions import ConditionSpace
-from .config import GanConfig, pick_device
+from .config import GanConfig
 from .data import GanDataset, ImageRecord, records_fingerprint
 from .networks import build_generator
 from .training import TrainedGan, drop_optional, update_ema

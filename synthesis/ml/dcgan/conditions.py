@@ -6,13 +6,16 @@ import math
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import torch
+from synthesis.ml.fitzpatrick import TYPES as FITZPATRICK_TYPES
+
+if TYPE_CHECKING:
+    import torch
 
 FIELDS = ("diagnosis", "fitzpatrick", "age_bin", "sex", "body_site")
 OPTIONAL_FIELDS = ("age_bin", "sex", "body_site")
 UNKNOWN = "unknown"
-FITZPATRICK_TYPES = (1, 2, 3, 4, 5, 6)
 # (upper bound exclusive, label); ages are years.
 AGE_BINS = ((30, "<30"), (45, "30-44"), (60, "45-59"), (75, "60-74"), (math.inf, "75+"))
 _ACCEPTED_KEYS = set(FIELDS) | {"age"}
@@ -126,6 +129,8 @@ class ConditionSpace:
         return [self.vocab[name].index(row[name]) for name in FIELDS]
 
     def encode_many(self, conditions: Iterable[Mapping]) -> torch.Tensor:
+        import torch  # here, so that forms can read a condition space without loading torch
+
         return torch.tensor([self.encode(c) for c in conditions], dtype=torch.long)
 
     def decode(self, indices: Iterable[int]) -> dict:

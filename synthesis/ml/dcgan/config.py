@@ -5,8 +5,6 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-import torch
-
 IMAGE_SIZES = (64, 128)
 DIFFAUG_OPS = ("color", "translation", "cutout")
 
@@ -114,10 +112,3 @@ def _require_positive_int(config: GanConfig, name: str) -> None:
     value = getattr(config, name)
     if not (isinstance(value, int) and not isinstance(value, bool) and value > 0):
         raise ValueError(f"{name} must be a positive int, got {value!r}")
-
-
-def pick_device(device: str | torch.device | None = None) -> torch.device:
-    """The requested device, else CUDA when present, else CPU."""
-    if device is not None:
-        return torch.device(device)
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")

@@ -9,7 +9,6 @@ encoder (same records, seed and settings), which is why GAN and baseline share o
 
 from __future__ import annotations
 
-import io
 import itertools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -19,18 +18,16 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from synthesis.ml.device import pick_device
+from synthesis.ml.fitzpatrick import group_of
+
 from .conditions import ConditionSpace, normalise
-from .config import pick_device
 from .data import GanDataset, ImageRecord, square_resize, to_tensor
 
 Sampler = Callable[[Mapping, int, int], list[np.ndarray]]  # (conditions, count, seed) -> images
 ToneMeasure = Callable[[np.ndarray], "int | str"]  # rgb -> Fitzpatrick 1-6 or "I-II"/...
 ENCODER_SIZE = 64
 FEATURE_DIM = 64
-
-
-def fitzpatrick_group(fitzpatrick: int) -> str:
-    return {1: "I-II", 2: "I-II", 3: "III-IV", 4: "III-IV", 5: "V-VI", 6: "V-VI"}[int(fitzpatrick)]
 
 
 def default_tone_measure() -> ToneMeasure | None:
@@ -51,14 +48,14 @@ def tone_fidelity(
     """
     if not images:
         raise ValueError("tone fidelity needs at least one image")
-    wanted = fitzpatrick_group(requested_fitzpatrick)
+    wanted = group_of(requested_fitzpatrick)
     hits = 0
     for rgb in images:
         try:
             measured = measure(rgb)
         except ValueError:
             continue
-        group = measured if isinstance(measured, str) else fitzpatrick_group(measured)
+        group = measured if isinstance(measured, str) else group_of(measured)
         hits += group == wanted
     return hits / len(images)
 
@@ -256,29 +253,6 @@ def side_by_side(results: Mapping[str, Mapping]) -> str:
                 cells.append(f"{value:.4g}" if isinstance(value, float) else str(value))
         lines.append(f"{key:<18}" + "".join(f"{c:>14}" for c in cells))
     return "\n".join(lines)
-
-
-def plot_losses(history: Sequence[Mapping], title: str = "training losses") -> bytes:
-    """PNG bytes of every loss-like series in the history against step (Agg, no pyplot state)."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    if not history:
-        raise ValueError("no history to plot")
-    figure = Figure(figsize=(7, 4), dpi=100)
-    FigureCanvasAgg(figure)
-    axes = figure.add_subplot()
-    steps = [h["step"] for h in history]
-    for key in ("loss_d", "loss_g", "loss_l1", "d_real", "d_fake"):
-        if key in history[0]:
-            axes.plot(steps, [h[key] for h in history], label=key, linewidth=1)
-    axes.set_xlabel("step")
-    axes.set_title(title)
-    axes.grid(alpha=0.3)
-    axes.legend()
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png")
-    return buffer.getvalue()
 
 
 def sampler_for(trained, max_count: int = 1024) -> Sampler:

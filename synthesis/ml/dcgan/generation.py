@@ -2,23 +2,25 @@
 
 from __future__ import annotations
 
-import io
 import numbers
 import os
 from collections.abc import Mapping
-from pathlib import Path
 from typing import BinaryIO
 
 import numpy as np
 import torch
 
+from synthesis.ml.bundles import read_bundle, require_format, write_bundle
+from synthesis.ml.device import pick_device
+
 from .conditions import ConditionSpace
-from .config import GanConfig, pick_device
+from .config import GanConfig
 from .data import to_uint8
 from .networks import build_generator
 from .training import BUNDLE_FORMAT, MODEL_KIND, TRAINING_KIND, TrainedGan, state_digest
 
 MAX_COUNT = 256
+WHAT = "PixGen DCGAN bundle"
 _BATCH = 64
 
 
@@ -54,32 +56,19 @@ def generate(
 
 def save(bundle: dict | TrainedGan, dest: str | os.PathLike | BinaryIO) -> None:
     """Write a training checkpoint or a model bundle (a TrainedGan is saved as its model bundle)."""
-    if isinstance(bundle, TrainedGan):
-        bundle = bundle.model_bundle()
-    if isinstance(dest, (str, os.PathLike)):
-        # Write-then-rename so a job killed mid-write leaves the previous checkpoint intact.
-        tmp = Path(f"{os.fspath(dest)}.tmp")
-        torch.save(bundle, tmp)
-        os.replace(tmp, dest)
-    else:
-        torch.save(bundle, dest)
+    write_bundle(bundle.model_bundle() if isinstance(bundle, TrainedGan) else bundle, dest)
 
 
 def load(src: str | os.PathLike | BinaryIO | bytes) -> dict:
     """A bundle read with weights_only=True; ValueError when it is unreadable or not ours."""
-    if isinstance(src, bytes):
-        src = io.BytesIO(src)
-    try:
-        bundle = torch.load(src, map_location="cpu", weights_only=True)
-    except FileNotFoundError:
-        raise
-    except Exception as exc:  # torch raises many types for truncated/garbled files
-        raise ValueError(f"checkpoint is corrupted or not a PixGen DCGAN bundle: {exc}") from exc
-    if not isinstance(bundle, dict) or bundle.get("kind") not in (MODEL_KIND, TRAINING_KIND):
-        raise ValueError("checkpoint is not a PixGen DCGAN bundle")
-    if bundle.get("format") != BUNDLE_FORMAT:
-        raise ValueError(f"unsupported DCGAN bundle format {bundle.get('format')!r}")
-    return bundle
+    return require_format(
+        read_bundle(src, what=WHAT),
+        what=WHAT,
+        kinds=(MODEL_KIND, TRAINING_KIND),
+        kind_key="kind",
+        version=BUNDLE_FORMAT,
+        version_key="format",
+    )
 
 
 def load_trained(

@@ -19,8 +19,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from synthesis.ml.device import pick_device
+
 from .conditions import FIELDS, OPTIONAL_FIELDS, ConditionSpace
-from .config import GanConfig, pick_device
+from .config import GanConfig
 from .data import GanDataset, ImageRecord, records_fingerprint, to_uint8
 from .diffaugment import diff_augment
 from .networks import Generator, build_discriminator, build_generator
