@@ -14,6 +14,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from synthesis.ml.classifier.config import ClassifierConfig
 from synthesis.models import ClassifierModel, SynthesisJob, SyntheticImage
 from synthesis.services.classifier_records import catalogue_records, local_files
 from synthesis.services.files import delete_files
@@ -48,8 +49,6 @@ def classifier_train_job_create(
 ) -> SynthesisJob:
     """A moderator asks for a new classifier; the training worker (or the CLI) runs it."""
     require_moderator(user)
-    from synthesis.ml.classifier import ClassifierConfig
-
     if task not in TASKS:
         raise ValidationError(
             {
@@ -133,7 +132,7 @@ def classifier_train_run(*, job_id: int, device: str | None = None) -> Classifie
 
 
 def _train(job: SynthesisJob, model: ClassifierModel, device) -> ClassifierModel | None:
-    from synthesis.ml.classifier import ClassifierConfig, save_classifier, train_classifier
+    from synthesis.ml.classifier import save_classifier, train_classifier
 
     started = time.perf_counter()
     config = ClassifierConfig.from_dict(model.config)

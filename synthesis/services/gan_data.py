@@ -5,6 +5,7 @@ on darker skin reach the GAN while real images of them are rare. A snapshot list
 by id and pixel hash, so a resumed run trains on exactly the same images or refuses."""
 
 import hashlib
+from typing import TYPE_CHECKING
 
 import numpy as np
 from django.core.exceptions import ValidationError
@@ -15,9 +16,11 @@ from PIL import Image
 from repository.imaging import ImageRejected, decode_rgb
 from repository.models import LesionImage
 from repository.vocabulary import Licence
-from synthesis.ml.dcgan.data import ImageRecord, records_fingerprint
 from synthesis.models import SyntheticImage
 from synthesis.services.files import read_stored
+
+if TYPE_CHECKING:  # torch: loaded by the worker that trains, never by a page
+    from synthesis.ml.dcgan.data import ImageRecord
 
 MIN_IMAGES = 2
 # Most to least permissive: a model (and what it generates) takes the strictest licence of
@@ -65,6 +68,8 @@ def _synthetic_rows(ids=None):
 
 
 def _read(rows, image_size: int, skipped: list, kind: str) -> tuple[list, list]:
+    from synthesis.ml.dcgan.data import ImageRecord
+
     records, listed = [], []
     for row in rows:
         try:
@@ -83,8 +88,10 @@ def _licence(licences: set[str]) -> str:
 
 def gan_snapshot_take(
     *, image_size: int, include_approved_synthetic: bool
-) -> tuple[list[ImageRecord], dict]:
+) -> tuple[list["ImageRecord"], dict]:
     """Records and a snapshot of the open database as it is now."""
+    from synthesis.ml.dcgan.data import records_fingerprint
+
     skipped: list[dict] = []
     real = list(_real_rows())
     records, real_listed = _read(real, image_size, skipped, "real")
@@ -116,8 +123,10 @@ def gan_snapshot_take(
     return records, snapshot
 
 
-def gan_snapshot_records(*, snapshot: dict, image_size: int) -> list[ImageRecord]:
+def gan_snapshot_records(*, snapshot: dict, image_size: int) -> list["ImageRecord"]:
     """The records of an earlier snapshot; ValidationError if any image left or changed."""
+    from synthesis.ml.dcgan.data import records_fingerprint
+
     wanted_real = [tuple(x) for x in snapshot.get("images", [])]
     wanted_synth = [tuple(x) for x in snapshot.get("synthetic", [])]
     real = list(_real_rows([pk for pk, _sha in wanted_real]))

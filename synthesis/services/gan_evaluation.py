@@ -7,15 +7,6 @@ a small diagnosis classifier trained on the same repository images (not Inceptio
 
 from django.conf import settings
 
-from synthesis.ml.dcgan.baseline import train_baseline
-from synthesis.ml.dcgan.evaluation import (
-    default_tone_measure,
-    evaluate,
-    sampler_for,
-    side_by_side,
-    train_feature_encoder,
-)
-
 BUDGET_KEYS = ("baseline_steps", "encoder_steps", "per_condition")
 
 
@@ -38,6 +29,15 @@ def evaluation_budget(values: dict | None = None, *, steps: int) -> dict:
 
 def gan_evaluate(*, records, trained, device, budget: dict) -> dict:
     """Both models scored with one encoder and one tone measure, plus the side-by-side table."""
+    from synthesis.ml.dcgan.baseline import train_baseline
+    from synthesis.ml.dcgan.evaluation import (
+        default_tone_measure,
+        evaluate,
+        sampler_for,
+        side_by_side,
+        train_feature_encoder,
+    )
+
     config = trained.config
     baseline = train_baseline(records, config, device=device, steps=budget["baseline_steps"])
     encoder = train_feature_encoder(

@@ -21,7 +21,6 @@ from repository.imaging import pixel_hash
 from repository.models import Diagnosis
 from repository.services.coverage import coverage_matrix
 from repository.vocabulary import BodySite, Sex
-from synthesis.ml.dcgan import generation
 from synthesis.ml.dcgan.conditions import ConditionSpace
 from synthesis.models import GanModel, SynthesisJob, SyntheticImage
 from synthesis.services.files import delete_files, read_stored
@@ -176,6 +175,8 @@ def gan_generate_run(*, job_id: int, device: str | None = None) -> list[Syntheti
     job = SynthesisJob.objects.filter(pk=job_id, status=Status.RUNNING).first()
     if job is None:
         return None
+    from synthesis.ml.dcgan import generation
+
     params = job.params
     model = gan_model_ready(version=params["model"])
     try:

@@ -18,10 +18,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from PIL import Image
 
-from synthesis.ml.dcgan import generation
-from synthesis.ml.dcgan.config import GanConfig, pick_device
-from synthesis.ml.dcgan.evaluation import plot_losses
-from synthesis.ml.dcgan.training import train_gan
+from synthesis.ml.dcgan.config import GanConfig
+from synthesis.ml.dcgan.plots import plot_losses
 from synthesis.models import GanModel, SynthesisJob
 from synthesis.services.files import delete_files, read_stored
 from synthesis.services.gan_data import gan_snapshot_records, gan_snapshot_take
@@ -153,6 +151,8 @@ def _create_version(job, config: GanConfig, snapshot: dict, device: str) -> GanM
 
 
 def _load_checkpoint(model: GanModel) -> dict:
+    from synthesis.ml.dcgan import generation
+
     try:
         return generation.load(read_stored(model.checkpoint.name))
     except (OSError, ValueError) as exc:
@@ -164,6 +164,8 @@ def _load_checkpoint(model: GanModel) -> dict:
 
 def gan_train_run(*, job_id: int, device: str | None = None) -> GanModel | None:
     """Train (or continue) the job's version; returns it ready, or None if there was no work."""
+    from synthesis.ml.device import pick_device
+
     job = _claim(job_id)
     if job is None:
         return None
@@ -214,6 +216,9 @@ def _png(rgb) -> bytes:
 
 
 def _train(job, model, records, config, resume, device):
+    from synthesis.ml.dcgan import generation
+    from synthesis.ml.dcgan.training import train_gan
+
     version, live = model.version, dict(job.progress or {})
     live.update(version=version, steps=config.steps, device=device)
     history = list(resume["history"]) if resume else []
@@ -285,6 +290,8 @@ def _train(job, model, records, config, resume, device):
 
 
 def _complete(job, model, records, trained, device) -> GanModel:
+    from synthesis.ml.dcgan import generation
+
     started = time.monotonic()
     budget = evaluation_budget(job.params.get("evaluation"), steps=trained.config.steps)
     metrics = gan_evaluate(records=records, trained=trained, device=device, budget=budget)

@@ -22,6 +22,7 @@ from PIL import Image
 from repository.imaging import ImageRejected, decode_mask, decode_rgb, pixel_hash
 from repository.models import LesionImage
 from repository.services.demo import DEMO_DIR
+from synthesis.ml.segmentation_config import SegmenterConfig
 from synthesis.models import SegmenterModel, SynthesisJob
 from synthesis.services.files import delete_files, read_stored
 from synthesis.services.jobs import job_enqueue
@@ -79,8 +80,6 @@ def segmenter_train_job_create(
     """A moderator asks for a new segmenter; the training queue's worker runs it (unless the
     caller, the CLI, runs it in-process)."""
     require_moderator(user)
-    from synthesis.ml.segmentation_training import SegmenterConfig
-
     values = {k: v for k, v in (config or {}).items() if v is not None}
     try:
         SegmenterConfig.from_dict(values)
@@ -106,7 +105,7 @@ def _next_version() -> str:
 
 def segmenter_train_run(*, job_id: int, device: str | None = None) -> SegmenterModel | None:
     """Claim a queued training job, train, and store a new SegmenterModel version."""
-    from synthesis.ml.segmentation_training import SegmenterConfig, save_checkpoint, train_segmenter
+    from synthesis.ml.segmentation_training import save_checkpoint, train_segmenter
 
     claimed = SynthesisJob.objects.filter(pk=job_id, status=Status.QUEUED).update(
         status=Status.RUNNING, started_at=timezone.now()

@@ -8,9 +8,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from repository.views.common import apply_errors
 from synthesis.gan_forms import GenerateForm, TrainGanForm
 from synthesis.ml.dcgan.conditions import ConditionSpace
-from synthesis.ml.dcgan.evaluation import plot_losses
+from synthesis.ml.dcgan.plots import plot_losses
 from synthesis.models import GanModel, SynthesisJob
 from synthesis.services.files import read_stored
 from synthesis.services.gan_generation import gan_generate_job_create
@@ -88,7 +89,7 @@ def gan_detail(request, version: str):
                     seed=data["seed"],
                 )
             except (ValidationError, PermissionDenied) as exc:
-                form.add_error(None, " ".join(getattr(exc, "messages", [str(exc)])))
+                apply_errors(form, exc)
             else:
                 messages.success(request, _("Generation job #%(id)s is queued.") % {"id": job.pk})
                 return redirect("synthesis-job-detail", pk=job.pk)
