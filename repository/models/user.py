@@ -24,10 +24,6 @@ class User(AbstractUser):
         return self.data_terms_accepted_at is not None
 
     @property
-    def is_contributor(self) -> bool:
-        return self.is_verified_clinician
-
-    @property
     def role_names(self) -> list[str]:
         roles = []
         if self.is_verified_clinician:

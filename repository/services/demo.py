@@ -9,7 +9,7 @@ from pathlib import Path
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from repository.models import ClinicianApplication, LesionImage, User
+from repository.models import LesionImage, User
 from repository.services.accounts import clinician_apply, clinician_decide, data_terms_accept
 from repository.services.batch_import import batch_import
 from repository.services.moderation import image_publish
@@ -112,7 +112,3 @@ def demo_images(
 def demo_rows(demo_dir: Path = DEMO_DIR) -> list[dict]:
     with open(demo_dir / "metadata.csv", newline="") as fh:
         return list(csv.DictReader(fh))
-
-
-def pending_applications() -> int:
-    return ClinicianApplication.objects.filter(status=ClinicianApplication.Status.PENDING).count()

@@ -215,7 +215,3 @@ def release_fail(*, release_id: int, reason: str) -> None:
     Release.objects.filter(pk=release_id).exclude(status=Release.Status.SUCCEEDED).update(
         status=Release.Status.FAILED, error=reason[:2000], finished_at=timezone.now()
     )
-
-
-def releases_published():
-    return Release.objects.filter(status=Release.Status.SUCCEEDED)

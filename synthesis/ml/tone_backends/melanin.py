@@ -20,15 +20,11 @@ from synthesis.ml.tone_backends.fitting import SkinSample, feather, skin_ita, so
 
 CODE_VERSION = "melanin-1"
 
-# RGB OD directions (unit vectors). Melanin: the absorption slope lambda^-3.33 of eumelanin
+# Melanin's RGB OD direction (a unit vector): the absorption slope lambda^-3.33 of eumelanin
 # (Jacques 1998) evaluated at sRGB band centres 600/540/460 nm; its blue-heavy direction, with
 # the surface floor below, reproduces the brown of the Monk Skin Tone swatches 6-8.
-# Haemoglobin: oxy-haemoglobin's Q bands (540-577 nm) dominate green, little red absorption;
-# the approximate direction of Tsumura et al.'s ICA of skin colour (SIGGRAPH 2003).
 MELANIN_OD = np.array([0.335, 0.476, 0.813], dtype=np.float32)
 MELANIN_OD /= np.linalg.norm(MELANIN_OD)
-HAEMOGLOBIN_OD = np.array([0.18, 0.80, 0.57], dtype=np.float32)
-HAEMOGLOBIN_OD /= np.linalg.norm(HAEMOGLOBIN_OD)
 
 _LINEAR_LUT = srgb_to_linear(np.arange(256, dtype=np.uint8)).astype(np.float32)
 _LINEAR_LUT[0] = 1.0 / (255.0 * 12.92 * 2)  # keep OD finite for black pixels
@@ -52,18 +48,6 @@ DEFAULTS: dict[str, Any] = {
 def optical_density(rgb: np.ndarray) -> np.ndarray:
     """uint8 sRGB -> float32 OD of linear reflectance, per channel."""
     return _OD_LUT[rgb]
-
-
-def decompose(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Least-squares split of OD into melanin and haemoglobin densities plus a residual.
-
-    The residual (shading, hair, colour cast) is the OD the two chromophores do not explain.
-    """
-    od = optical_density(rgb)
-    basis = np.stack([MELANIN_OD, HAEMOGLOBIN_OD], axis=1)  # 3x2
-    coef = od @ np.linalg.pinv(basis).T
-    residual = od - coef @ basis.T
-    return coef[..., 0], coef[..., 1], residual
 
 
 def _apply_increment(linear: np.ndarray, increment: np.ndarray, floor: float) -> np.ndarray:
