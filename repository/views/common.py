@@ -1,10 +1,17 @@
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 
 
-def apply_errors(form, exc: ValidationError) -> None:
-    """Attach a service's ValidationError to the form: to the named field when it has one."""
-    if hasattr(exc, "error_dict"):
+def apply_errors(
+    form, exc: ValidationError | PermissionDenied, *, aliases: dict[str, str] | None = None
+) -> None:
+    """Attach a service's error to the form: each message to the field it names (or that
+    field's name on this form, by `aliases`), else to the form as a whole. Every page with a
+    form uses this one."""
+    if isinstance(exc, ValidationError) and hasattr(exc, "error_dict"):
         for name, errors in exc.error_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
+            field = (aliases or {}).get(name, name)
+            form.add_error(field if field in form.fields else None, errors)
+    elif isinstance(exc, ValidationError):
+        form.add_error(None, exc.messages)
     else:
-        form.add_error(None, exc)
+        form.add_error(None, str(exc))

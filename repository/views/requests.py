@@ -34,10 +34,8 @@ def create(request):
     if request.method == "POST" and form.is_valid():
         try:
             image_request = request_create(requester=request.user, **form.cleaned_data)
-        except ValidationError as exc:
+        except (ValidationError, PermissionDenied) as exc:
             apply_errors(form, exc)
-        except PermissionDenied as exc:
-            form.add_error(None, str(exc))
         else:
             messages.success(request, _("Your request is on the board."))
             return redirect("request-detail", pk=image_request.pk)

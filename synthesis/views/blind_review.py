@@ -9,11 +9,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from repository.views.common import apply_errors
 from synthesis.blind_forms import BlindJudgementForm, BlindStartForm
 from synthesis.models import BlindJudgement, BlindSession
 from synthesis.services import blind_review as svc
 from synthesis.services.review import require_reviewer
-from synthesis.views.review import _add_errors
 
 
 def _own_session(request, session: int) -> BlindSession:
@@ -31,7 +31,7 @@ def blind_start(request):
         try:
             session = svc.blind_session_start(reviewer=request.user, **form.cleaned_data)
         except ValidationError as exc:
-            _add_errors(form, exc)
+            apply_errors(form, exc)
         else:
             return redirect("synthesis-blind-session", session=session.pk)
     return render(request, "synthesis/review_blind_start.html", {"form": form}, status=400)
@@ -64,7 +64,7 @@ def blind_judge(request, session: int, position: int):
                     judgement=judgement, reviewer=request.user, **form.cleaned_data
                 )
             except ValidationError as exc:
-                _add_errors(form, exc)
+                apply_errors(form, exc)
             except PermissionDenied as exc:
                 raise Http404 from exc
             else:

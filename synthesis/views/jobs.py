@@ -45,10 +45,8 @@ def job_create(request):
                 backend_params={"handle": data.get("handle")},
                 seed=data["seed"],
             )
-        except ValidationError as exc:
-            _errors_to_form(form, exc)
-        except PermissionDenied as exc:
-            form.add_error(None, str(exc))
+        except (ValidationError, PermissionDenied) as exc:
+            apply_errors(form, exc, aliases={"targets": "mode"})
         else:
             messages.success(
                 request,
@@ -57,16 +55,6 @@ def job_create(request):
             return redirect("synthesis-job-detail", pk=job.pk)
     status = 400 if request.method == "POST" else 200
     return render(request, "synthesis/job_form.html", {"form": form}, status=status)
-
-
-def _errors_to_form(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        aliases = {"targets": "mode", "image_ids": "image_ids"}
-        for name, errors in exc.error_dict.items():
-            field = aliases.get(name, name)
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        apply_errors(form, exc)
 
 
 @login_required

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from repository.views.common import apply_errors
 from synthesis.blind_forms import BlindStartForm
 from synthesis.models import SyntheticImage
 from synthesis.review_forms import ReviewFilterForm, ReviewForm, SettleForm
@@ -71,9 +72,9 @@ def review_item(request, pk: int):
             try:
                 svc.review_submit(synthetic=synthetic, reviewer=request.user, **form.cleaned_data)
             except ValidationError as exc:
-                _add_errors(form, exc)
+                apply_errors(form, exc)
             except PermissionDenied as exc:
-                form.add_error(None, str(exc))
+                apply_errors(form, exc)
                 status = 403
             else:
                 messages.success(request, _("Review saved."))
@@ -104,14 +105,6 @@ def _with_query(url: str, query: str) -> str:
     return f"{url}?{query}" if query else url
 
 
-def _add_errors(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
-
-
 @login_required
 def disputed_list(request):
     items = svc.disputed_queue(user=request.user)
@@ -132,7 +125,7 @@ def settle(request, pk: int):
         try:
             svc.review_settle(synthetic=synthetic, moderator=request.user, **form.cleaned_data)
         except ValidationError as exc:
-            _add_errors(form, exc)
+            apply_errors(form, exc)
         else:
             messages.success(request, _("Decision recorded."))
             return redirect("synthesis-review-disputed")
