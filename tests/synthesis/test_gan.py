@@ -80,7 +80,9 @@ class Killed(Exception):
 
 
 def kill_at_step(monkeypatch, step: int) -> None:
-    real = gan_training.train_gan
+    from synthesis.ml.dcgan import training
+
+    real = training.train_gan
 
     def dying_train_gan(records, config, *, progress, **kwargs):
         def report(event):
@@ -90,7 +92,7 @@ def kill_at_step(monkeypatch, step: int) -> None:
 
         return real(records, config, progress=report, **kwargs)
 
-    monkeypatch.setattr(gan_training, "train_gan", dying_train_gan)
+    monkeypatch.setattr(training, "train_gan", dying_train_gan)
 
 
 def test_a_job_killed_after_a_checkpoint_resumes_the_same_version_and_lineage(
