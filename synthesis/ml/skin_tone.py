@@ -1,44 +1,125 @@
-"""Skin tone of the healthy skin around a lesion: Individual Typology Angle (ITA) and an
-estimated Fitzpatrick type.
+"""Skin tone of the healthy skin in a photograph: ITA, CIELAB, a melanin index, Fitzpatrick
+and Monk estimates, each with its uncertainty, or "not gradable" with its reasons.
 
-ITA = arctan((L* - 50) / b*) in degrees (Chardon et al. 1991; Del Bino et al. 2013). The
-Fitzpatrick type is an *approximation* read off the ITA category (very light -> I, light ->
-II, intermediate -> III, tan -> IV, brown -> V, dark -> VI): Fitzpatrick describes response
-to sun, not colour, so the two agree only roughly and this is never a clinician's label.
-Many dermoscopes give skin a bluish cast (b* <= 0 in about a third of the demo images); the
-formula then reads +90 (L* > 50) or -90 (L* < 50).
+The one entry point is `measure_skin_tone(rgb, modality=..., lesion_mask=...)`; the worker's
+analysis, the measure_tone command, the API and the tone-transfer solvers all read skin
+through it. The method (METHOD_VERSION):
+1. refuse what cannot be graded: a tiny, greyscale, nearly black or blown-out image;
+2. work at <= 320 px; linearise sRGB; find the healthy skin (skin_detection): skin-like in
+   optical density, not hair/glare/shadow, not the lesion and its ring, the dominant cluster;
+   dermoscopic images keep the dermoscope's field of view, clinical photographs never do;
+3. correct white balance from a neutral reference when the frame has one (illumination);
+4. invert the median skin colour through the skin model (skin_optics.skin_posterior): a
+   posterior over melanin, blood and surface reflection with exposure and white-balance error
+   marginalised, so auto-exposure that brightens dark skin moves the estimate far less than it
+   moves the photograph's L*;
+5. report the posterior of the skin's standard colour (D65, exposure 1): ITA with a 90%
+   interval, L*, a*, b*, melanin index and melanosome fraction; Fitzpatrick probabilities from
+   the ITA posterior and the Del Bino bands (tone_scales); Monk probabilities from the colour
+   as imaged; and the colour as imaged (the classic photometric ITA) beside it.
 """
 
-from dataclasses import asdict, dataclass
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
 
 import numpy as np
-from scipy import ndimage as ndi
+from PIL import Image
 
-from synthesis.ml.color import srgb_to_lab, to_float_rgb, to_uint8
-from synthesis.ml.fitzpatrick import check_type
-from synthesis.ml.segmentation_classical import field_of_view_mask, segment_lesion
+from synthesis.ml.color import srgb_to_linear, to_float_rgb, to_uint8
+from synthesis.ml.illumination import CLIP_LEVEL, Illumination, find_illumination, is_greyscale
+from synthesis.ml.skin_detection import (
+    CLINICAL,
+    DARK_LIMIT,
+    DERMOSCOPIC,
+    MODALITIES,
+    SkinPixels,
+    select_skin,
+)
+from synthesis.ml.skin_optics import (
+    ColourPriors,
+    linear_rgb_to_lab,
+    skin_model_grid,
+    skin_posterior,
+)
+from synthesis.ml.tone_scales import (
+    FITZPATRICK_ITA_BANDS,
+    GROUP_CALL_PROBABILITY,
+    ITA_CATEGORIES,
+    METHOD_VERSION,
+    ROMAN,
+    fitzpatrick_probabilities,
+    group_probabilities,
+    ita_category,
+    ita_to_fitzpatrick,
+    monk_probabilities,
+)
 
-# Category -> (lo, hi] in degrees, light to dark. The outer bounds are the ITA's own limits.
-ITA_CATEGORIES: dict[str, tuple[float, float]] = {
-    "very light": (55.0, 90.0),
-    "light": (41.0, 55.0),
-    "intermediate": (28.0, 41.0),
-    "tan": (10.0, 28.0),
-    "brown": (-30.0, 10.0),
-    "dark": (-90.0, -30.0),
+__all__ = [
+    "FITZPATRICK_ITA_BANDS",
+    "ITA_CATEGORIES",
+    "METHOD_VERSION",
+    "MODALITIES",
+    "SkinTone",
+    "ToneNotGradable",
+    "fitzpatrick_band_centre",
+    "fitzpatrick_group",
+    "healthy_skin_mask",
+    "ita_category",
+    "ita_from_lab",
+    "ita_to_fitzpatrick",
+    "measure_skin_tone",
+    "measure_tone",
+]
+
+WORK_SIDE = 192
+MIN_SIDE = 32  # px: smaller images hold too few skin pixels to grade
+MIN_SKIN_SHARE = 0.02  # of the frame, after everything is left out
+MIN_SKIN_PIXELS = 150  # at the working size
+DARK_IMAGE_SHARE = 0.9  # share of near-black pixels that makes a frame "nearly black"
+BLOWN_IMAGE_SHARE = 0.6  # share of clipped pixels that makes a frame "blown out"
+SKIN_TOO_DARK = 0.01  # median linear G of the skin (sRGB ~25): the sensor's floor, not skin
+HEAVY_CAST_SIGMAS = 3.0  # a cast the camera would have needed beyond 3 sd: not correctable
+FIT_LIMIT = 4.0  # Mahalanobis distance: no plausible skin under any plausible light
+
+PRIORS = {
+    CLINICAL: ColourPriors(exposure_sd=0.7, cast_sd_mired=30.0),
+    # Dermoscopes touch the skin and light it with their own LEDs: exposure is steady, but
+    # white LEDs are not Planckian (a magenta/green tint) and are often cool, and polarised
+    # views render skin far pinker than a colorimeter: wide cast and tint priors.
+    DERMOSCOPIC: ColourPriors(exposure_sd=0.35, cast_sd_mired=50.0, tint_sd=0.25),
 }
-FITZPATRICK_ITA_BANDS: dict[int, tuple[float, float]] = {
-    t: band for t, band in zip(range(1, 7), ITA_CATEGORIES.values(), strict=True)
+REFERENCE_CAST_SD_MIRED = 10.0  # after correcting from a neutral reference
+
+REASONS = {
+    "too_small": "the image is too small to grade (under {min_side} px on a side)",
+    "greyscale": "the image is greyscale: skin tone cannot be read without colour",
+    "too_dark": "the image is nearly black: the skin is too dark to read (underexposed)",
+    "overexposed": "the image is blown out: too much of it is clipped white",
+    "too_little_skin": (
+        "too little healthy skin: {pixels} pixels remain after leaving out the lesion, its "
+        "border, hair, glare, shadow and the background; at least {needed} are needed"
+    ),
+    "heavy_cast": (
+        "a heavy colour cast ({cast:.0f} mired from daylight) that no neutral reference in the "
+        "frame lets us correct"
+    ),
+    "not_skin_coloured": "no part of the image has a colour skin can have under plausible light",
 }
-# Targets for tone transfer: the middle of each inner band; the open-ended outer bands get a
-# value typical of measured skin (very light skin reads ~60-65, very dark ~-40 to -50) rather
-# than the midpoint of a range that mostly holds no real skin.
 _BAND_CENTRES = {1: 62.0, 2: 48.0, 3: 34.5, 4: 19.0, 5: -10.0, 6: -45.0}
+_GROUP_OF = {1: "I-II", 2: "I-II", 3: "III-IV", 4: "III-IV", 5: "V-VI", 6: "V-VI"}
+_LINEAR_LUT = srgb_to_linear(np.arange(256, dtype=np.uint8)).astype(np.float32)
+_LINEAR_LUT[0] = 1.0 / (255.0 * 12.92 * 2)  # keep ln finite for black pixels
+_LN_LUT = np.log(_LINEAR_LUT)
 
-MIN_SKIN_FRACTION = 0.01  # below 1% of the image, the "skin" is too small to be trusted
-_MARGIN_FRACTION = 0.02  # ring around the lesion left out: its border is neither lesion nor skin
-_MAX_SAMPLES = 50_000  # pixels converted to Lab at most (a regular sample of the skin)
-_MAD_LIMIT = 3.0  # robust z-score beyond which a pixel is hair/shadow (dark) or glare (bright)
+
+class ToneNotGradable(ValueError):
+    """measure_tone's error for an image that cannot be graded; .result holds the reasons."""
+
+    def __init__(self, result: SkinTone):
+        self.result = result
+        super().__init__("; ".join(r["message"] for r in result.not_gradable))
 
 
 def ita_from_lab(l_star: float | np.ndarray, b_star: float | np.ndarray) -> float | np.ndarray:
@@ -48,47 +129,83 @@ def ita_from_lab(l_star: float | np.ndarray, b_star: float | np.ndarray) -> floa
     return float(ita) if np.ndim(ita) == 0 else ita
 
 
-def ita_category(ita_deg: float) -> str:
-    """Chardon category; bands are (lo, hi], so 55.0 is "light" and 55.1 "very light"."""
-    for name, (lo, _hi) in ITA_CATEGORIES.items():
-        if ita_deg > lo:
-            return name
-    return "dark"
-
-
-def ita_to_fitzpatrick(ita_deg: float) -> int:
-    """Estimated Fitzpatrick type 1-6 for an ITA (an approximation, see the module docstring)."""
-    for t, (lo, _hi) in FITZPATRICK_ITA_BANDS.items():
-        if ita_deg > lo:
-            return t
-    return 6
+def _check_type(t: int) -> int:
+    if isinstance(t, bool) or t not in _GROUP_OF:
+        raise ValueError(f"Fitzpatrick type must be an integer 1-6, got {t!r}")
+    return int(t)
 
 
 def fitzpatrick_band_centre(t: int) -> float:
     """A representative ITA inside type t's band, for use as a tone-transfer target."""
-    return _BAND_CENTRES[check_type(t)]
+    return _BAND_CENTRES[_check_type(t)]
+
+
+def fitzpatrick_group(t: int) -> str:
+    """The coarse group a type falls in: "I-II", "III-IV" or "V-VI"."""
+    return _GROUP_OF[_check_type(t)]
 
 
 @dataclass(frozen=True)
-class ToneMeasurement:
-    """Medians of the healthy skin; skin_pixels is scaled from a sample of at most 50k."""
+class SkinTone:
+    """One measurement; `as_dict()` is what the API, the command and the database store."""
 
-    ita_deg: float
-    l_star: float
-    b_star: float
-    estimated_fitzpatrick: int
-    ita_category: str
-    skin_pixels: int
+    method_version: str
+    modality: str
+    gradable: bool
+    not_gradable: list[dict[str, str]] = field(default_factory=list)
+    ita_deg: float | None = None
+    ita_interval: tuple[float, float] | None = None
+    l_star: float | None = None
+    a_star: float | None = None
+    b_star: float | None = None
+    melanin_index: float | None = None
+    melanin_index_sd: float | None = None
+    melanosome_fraction: float | None = None
+    as_imaged: dict[str, float] | None = None
+    fitzpatrick: dict[str, Any] | None = None
+    monk: dict[str, Any] | None = None
+    illumination: dict[str, Any] | None = None
+    exposure: dict[str, Any] | None = None
+    skin: dict[str, Any] | None = None
 
-    def as_dict(self) -> dict[str, float | int | str]:
-        """JSON-ready copy with floats rounded to 0.01."""
+    @property
+    def estimated_fitzpatrick(self) -> int | None:
+        return None if self.fitzpatrick is None else int(self.fitzpatrick["estimate"])
+
+    @property
+    def skin_pixels(self) -> int:
+        return 0 if self.skin is None else int(self.skin["pixels"])
+
+    @property
+    def ita_category(self) -> str | None:
+        return None if self.ita_deg is None else ita_category(self.ita_deg)
+
+    def as_dict(self) -> dict[str, Any]:
         out = asdict(self)
-        for key in ("ita_deg", "l_star", "b_star"):
-            out[key] = round(float(out[key]), 2)
+        if out["ita_interval"] is not None:
+            out["ita_interval"] = list(out["ita_interval"])
+        out["estimated_fitzpatrick"] = self.estimated_fitzpatrick
+        out["ita_category"] = self.ita_category
         return out
 
 
-def _check_inputs(rgb: np.ndarray, lesion_mask: np.ndarray | None) -> np.ndarray | None:
+def _reason(code: str, **values: Any) -> dict[str, str]:
+    return {"code": code, "message": REASONS[code].format(**values)}
+
+
+def _not_gradable(modality: str, *reasons: dict[str, str], **extra: Any) -> SkinTone:
+    return SkinTone(
+        method_version=METHOD_VERSION,
+        modality=modality,
+        gradable=False,
+        not_gradable=list(reasons),
+        **extra,
+    )
+
+
+def _check_inputs(rgb: Any, lesion_mask: Any, modality: str) -> tuple[np.ndarray, Any]:
+    if modality not in MODALITIES:
+        raise ValueError(f"modality must be one of {', '.join(MODALITIES)}, got {modality!r}")
     if not isinstance(rgb, np.ndarray) or rgb.ndim != 3 or rgb.shape[2] != 3:
         shape = getattr(rgb, "shape", type(rgb).__name__)
         raise ValueError(f"expected an HxWx3 RGB image, got {shape}")
@@ -96,59 +213,251 @@ def _check_inputs(rgb: np.ndarray, lesion_mask: np.ndarray | None) -> np.ndarray
         raise ValueError(f"expected a uint8 (or float 0..1) RGB image, got dtype {rgb.dtype}")
     if min(rgb.shape[:2]) < 1:
         raise ValueError(f"the image is empty: shape {rgb.shape}")
+    if rgb.dtype != np.uint8:
+        rgb = to_uint8(to_float_rgb(rgb))
     if lesion_mask is None:
-        return None
+        return rgb, None
     mask = np.asarray(lesion_mask)
     if mask.shape != rgb.shape[:2]:
         h, w = rgb.shape[:2]
         got = f"{mask.shape[1]}x{mask.shape[0]}" if mask.ndim == 2 else f"of shape {mask.shape}"
         raise ValueError(f"lesion mask is {got} but the image is {w}x{h} (width x height)")
-    return mask > 0
+    return rgb, mask > 0
+
+
+def _working_size(rgb: np.ndarray, mask: np.ndarray | None):
+    h, w = rgb.shape[:2]
+    scale = WORK_SIDE / max(h, w)
+    if scale >= 1:
+        return rgb, mask, 1.0
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    small = np.asarray(Image.fromarray(rgb).resize(size, Image.BOX))
+    if mask is not None:
+        # Any lesion pixel in a block marks the block: the lesion is never shrunk away.
+        box = Image.fromarray(mask.astype(np.uint8) * 255).resize(size, Image.BOX)
+        mask = np.asarray(box) > 0
+    return small, mask, (h * w) / (size[0] * size[1])
+
+
+def lesion_for_measurement(
+    rgb: np.ndarray, modality: str, lesion_mask: np.ndarray | None
+) -> tuple[np.ndarray | None, str]:
+    """The lesion to leave out, and where it came from. The one switch for segmentation: a
+    given mask wins; dermoscopic images are segmented by the dermoscopy segmenter; clinical
+    photographs are never given to it (their lesion is found as off-cluster skin instead)."""
+    if lesion_mask is not None:
+        return lesion_mask, "given"
+    if modality == DERMOSCOPIC:
+        from synthesis.ml.segmentation_classical import segment_lesion
+
+        return segment_lesion(rgb), "dermoscopy-segmenter"
+    return None, "colour-outliers"
+
+
+def _field_of_view(rgb_small: np.ndarray, modality: str) -> np.ndarray | None:
+    if modality != DERMOSCOPIC:
+        return None
+    from synthesis.ml.segmentation_classical import field_of_view_mask
+
+    return field_of_view_mask(rgb_small)
+
+
+def _skin_colour(ln_rgb: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """ln of the per-channel median linear colour of the skin (the median commutes with ln)."""
+    pixels = ln_rgb[mask]
+    return np.median(pixels[:: max(1, len(pixels) // 20000)], axis=0).astype(np.float64)
+
+
+def _find_skin(rgb_small, ln_rgb, clipped, modality, lesion, fov):
+    """Skin pixels, the illumination used and the priors that go with it."""
+    priors = PRIORS[modality]
+    skin = select_skin(
+        ln_rgb, clipped, modality=modality, priors=priors, lesion=lesion, field_of_view=fov
+    )
+    illumination = Illumination("camera", np.zeros(2), 0.0, None)
+    if modality == CLINICAL and skin.mask.sum() >= MIN_SKIN_PIXELS:
+        from synthesis.ml.skin_optics import chroma_of
+
+        colour = _skin_colour(ln_rgb, skin.mask)
+        illumination = find_illumination(
+            chroma_of(ln_rgb),
+            ln_rgb.mean(axis=-1),
+            clipped,
+            ~skin.mask,
+            chroma_of(colour),
+            float(colour.mean()),
+        )
+        if illumination.method == "neutral-reference":
+            priors = ColourPriors(
+                exposure_sd=priors.exposure_sd,
+                cast_sd_mired=REFERENCE_CAST_SD_MIRED,
+                tint_sd=priors.tint_sd,
+                model_sd=priors.model_sd,
+            )
+            ln_rgb = illumination.correct(ln_rgb)
+            skin = select_skin(
+                ln_rgb, clipped, modality=modality, priors=priors, lesion=lesion, field_of_view=fov
+            )
+    if illumination.exposure_floor is not None:
+        priors = ColourPriors(
+            exposure_sd=priors.exposure_sd,
+            cast_sd_mired=priors.cast_sd_mired,
+            tint_sd=priors.tint_sd,
+            model_sd=priors.model_sd,
+            exposure_floor=illumination.exposure_floor,
+        )
+    return skin, ln_rgb, illumination, priors
+
+
+def _weighted_quantiles(values: np.ndarray, weights: np.ndarray, qs) -> np.ndarray:
+    order = np.argsort(values)
+    cdf = np.cumsum(weights[order])
+    return np.interp(qs, cdf - 0.5 * weights[order], values[order])
+
+
+def measure_skin_tone(
+    rgb: np.ndarray, *, modality: str = DERMOSCOPIC, lesion_mask: np.ndarray | None = None
+) -> SkinTone:
+    """Measure the healthy skin of an HxWx3 image. Bad arguments raise ValueError; an image
+    that cannot be graded returns gradable=False with its reasons, never a guess."""
+    rgb, mask = _check_inputs(rgb, lesion_mask, modality)
+    if min(rgb.shape[:2]) < MIN_SIDE:
+        return _not_gradable(modality, _reason("too_small", min_side=MIN_SIDE))
+    lesion, lesion_source = lesion_for_measurement(rgb, modality, mask)
+    small, lesion, scale = _working_size(rgb, lesion)
+    if is_greyscale(small):
+        return _not_gradable(modality, _reason("greyscale"))
+    ln_rgb = _LN_LUT[small]
+    clipped = (small >= CLIP_LEVEL).any(axis=-1)
+    if float((np.exp(ln_rgb[..., 1]) < DARK_LIMIT).mean()) >= DARK_IMAGE_SHARE:
+        return _not_gradable(modality, _reason("too_dark"))
+    if float(clipped.mean()) >= BLOWN_IMAGE_SHARE:
+        return _not_gradable(modality, _reason("overexposed"))
+    fov = _field_of_view(small, modality)
+    skin, ln_rgb, illumination, priors = _find_skin(
+        small, ln_rgb, clipped, modality, lesion, fov
+    )
+    n_skin = int(skin.mask.sum())
+    needed = max(MIN_SKIN_PIXELS, int(np.ceil(MIN_SKIN_SHARE * skin.mask.size)))
+    skin_info = {
+        "pixels": int(round(n_skin * scale)),
+        "share": round(n_skin / skin.mask.size, 4),
+        "lesion_source": lesion_source,
+        "candidates": int(round(skin.candidates * scale)),
+    }
+    if n_skin < needed:
+        reason = _reason("too_little_skin", pixels=int(n_skin * scale), needed=int(needed * scale))
+        return _not_gradable(modality, reason, skin=skin_info)
+    colour = _skin_colour(ln_rgb, skin.mask)
+    if float(np.exp(colour[1])) < SKIN_TOO_DARK:
+        return _not_gradable(modality, _reason("too_dark"), skin=skin_info)
+    return _estimate(colour, priors, modality, illumination, skin_info)
+
+
+def _estimate(colour, priors, modality, illumination, skin_info) -> SkinTone:
+    posterior = skin_posterior(colour, priors)
+    if posterior.fit_distance > FIT_LIMIT:
+        return _not_gradable(modality, _reason("not_skin_coloured"), skin=skin_info)
+    cast = illumination.cast_mired + posterior.cast_mired
+    if abs(posterior.cast_mired) > HEAVY_CAST_SIGMAS * priors.cast_sd_mired:
+        return _not_gradable(modality, _reason("heavy_cast", cast=cast), skin=skin_info)
+    grid = skin_model_grid()
+    w = posterior.weights
+    ita_lo, ita_med, ita_hi = _weighted_quantiles(grid.ita, w, [0.05, 0.5, 0.95])
+    lab = np.array([_weighted_quantiles(grid.lab[:, i], w, [0.5])[0] for i in range(3)])
+    mi = float(w @ grid.melanin_index)
+    mi_sd = float(np.sqrt(max(w @ (grid.melanin_index - mi) ** 2, 0.0)))
+    types = fitzpatrick_probabilities(grid.ita, w)
+    groups = group_probabilities(types)
+    best_group = max(groups, key=groups.get)
+    estimate = int(np.argmax(types)) + 1
+    imaged = linear_rgb_to_lab(np.exp(colour))
+    monk = monk_probabilities(imaged)
+    return SkinTone(
+        method_version=METHOD_VERSION,
+        modality=modality,
+        gradable=True,
+        ita_deg=round(float(ita_med), 2),
+        ita_interval=(round(float(ita_lo), 2), round(float(ita_hi), 2)),
+        l_star=round(float(lab[0]), 2),
+        a_star=round(float(lab[1]), 2),
+        b_star=round(float(lab[2]), 2),
+        melanin_index=round(mi, 2),
+        melanin_index_sd=round(mi_sd, 2),
+        melanosome_fraction=round(float(w @ grid.melanin), 4),
+        as_imaged={
+            "l_star": round(float(imaged[0]), 2),
+            "a_star": round(float(imaged[1]), 2),
+            "b_star": round(float(imaged[2]), 2),
+            "ita_deg": round(float(ita_from_lab(imaged[0], imaged[2])), 2),
+        },
+        fitzpatrick={
+            "estimate": estimate,
+            "label": ROMAN[estimate],
+            "confidence": round(float(types[estimate - 1]), 3),
+            "probabilities": [round(float(p), 3) for p in types],
+            "group": best_group,
+            "group_confidence": round(groups[best_group], 3),
+            "group_probabilities": {k: round(v, 3) for k, v in groups.items()},
+            "call": best_group if groups[best_group] >= GROUP_CALL_PROBABILITY else "cannot tell",
+        },
+        monk={
+            "estimate": int(np.argmax(monk)) + 1,
+            "confidence": round(float(monk.max()), 3),
+            "probabilities": [round(float(p), 3) for p in monk],
+        },
+        illumination={**illumination.as_dict(), "residual_cast_mired": round(cast, 1)},
+        exposure={
+            "ln_exposure": round(posterior.ln_exposure, 3),
+            "stops": round(posterior.ln_exposure / float(np.log(2)), 2),
+        },
+        skin=skin_info,
+    )
+
+
+def measure_tone(
+    rgb: np.ndarray, lesion_mask: np.ndarray | None = None, *, modality: str = DERMOSCOPIC
+) -> SkinTone:
+    """measure_skin_tone for callers that need a gradable result: ToneNotGradable otherwise."""
+    result = measure_skin_tone(rgb, modality=modality, lesion_mask=lesion_mask)
+    if not result.gradable:
+        raise ToneNotGradable(result)
+    return result
+
+
+def skin_mask(
+    rgb: np.ndarray, *, modality: str = DERMOSCOPIC, lesion_mask: np.ndarray | None = None
+) -> np.ndarray:
+    """Full-size bool mask of the pixels measure_skin_tone reads as healthy skin."""
+    rgb, mask = _check_inputs(rgb, lesion_mask, modality)
+    lesion, _ = lesion_for_measurement(rgb, modality, mask)
+    small, lesion_small, _ = _working_size(rgb, lesion)
+    ln_rgb = _LN_LUT[small]
+    clipped = (small >= CLIP_LEVEL).any(axis=-1)
+    fov = _field_of_view(small, modality)
+    skin, *_ = _find_skin(small, ln_rgb, clipped, modality, lesion_small, fov)
+    if skin.mask.shape == rgb.shape[:2]:
+        return skin.mask
+    up = Image.fromarray(skin.mask.astype(np.uint8) * 255).resize(
+        (rgb.shape[1], rgb.shape[0]), Image.NEAREST
+    )
+    return np.asarray(up) > 0
 
 
 def healthy_skin_mask(rgb: np.ndarray, lesion_mask: np.ndarray) -> np.ndarray:
-    """Pixels that may be healthy skin: inside the lens view and away from the lesion border."""
-    h, w = lesion_mask.shape
-    margin = max(1, round(_MARGIN_FRACTION * min(h, w)))
-    # A box filter is a square dilation in O(N), much cheaper than repeated binary dilation.
-    near_lesion = ndi.uniform_filter(lesion_mask.astype(np.float32), size=2 * margin + 1) > 1e-6
-    return field_of_view_mask(rgb) & ~near_lesion
+    """The dermoscopic skin mask for a given lesion (kept for the metrics and solvers)."""
+    return skin_mask(rgb, modality=DERMOSCOPIC, lesion_mask=lesion_mask)
 
 
-def measure_tone(rgb: np.ndarray, lesion_mask: np.ndarray | None = None) -> ToneMeasurement:
-    """ITA and estimated Fitzpatrick type of the healthy skin (lesion segmented if no mask)."""
-    mask = _check_inputs(rgb, lesion_mask)
-    if rgb.dtype != np.uint8:
-        rgb = to_uint8(to_float_rgb(rgb))
-    if mask is None:
-        mask = segment_lesion(rgb)
-    pixels = rgb[healthy_skin_mask(rgb, mask)]
-    # Medians of 50k pixels match those of all of them to ~0.01 L*; the Lab conversion of a
-    # full frame would dominate the cost (tone-transfer solvers call this repeatedly).
-    stride = max(1, int(np.ceil(len(pixels) / _MAX_SAMPLES)))
-    lab = srgb_to_lab(pixels[::stride]).astype(np.float64)
-    if len(lab):
-        # Hair and shadow sit far below the skin's lightness, glare far above: drop both by a
-        # robust z-score relative to this image, so darker skin is never mistaken for hair.
-        l_star = lab[:, 0]
-        centre = np.median(l_star)
-        spread = max(1.4826 * np.median(np.abs(l_star - centre)), 1.0)
-        lab = lab[np.abs(l_star - centre) <= _MAD_LIMIT * spread]
-    skin_pixels = min(len(pixels), len(lab) * stride)  # counted on the sample, scaled back
-    needed = max(1, int(np.ceil(MIN_SKIN_FRACTION * mask.size)))
-    if skin_pixels < needed:
-        raise ValueError(
-            f"too little healthy skin to measure: {skin_pixels} pixels remain after leaving out "
-            f"the lesion, its border, the vignette, hair and glare; at least {needed} "
-            f"(1% of the image) are needed"
-        )
-    l_med, b_med = float(np.median(lab[:, 0])), float(np.median(lab[:, 2]))
-    ita = float(ita_from_lab(l_med, b_med))
-    return ToneMeasurement(
-        ita_deg=ita,
-        l_star=l_med,
-        b_star=b_med,
-        estimated_fitzpatrick=ita_to_fitzpatrick(ita),
-        ita_category=ita_category(ita),
-        skin_pixels=int(skin_pixels),
-    )
+def skin_pixels_tone(
+    pixels: np.ndarray, *, modality: str = DERMOSCOPIC, illumination: dict | None = None
+) -> float:
+    """Standard ITA of a set of skin pixels (uint8 ...x3) already chosen by skin_mask: the
+    same colour statistic and posterior as measure_skin_tone, for tone-transfer solvers."""
+    ln_rgb = _LN_LUT[np.asarray(pixels, dtype=np.uint8).reshape(-1, 3)]
+    colour = np.median(ln_rgb, axis=0).astype(np.float64)
+    posterior = skin_posterior(colour, PRIORS[modality])
+    grid = skin_model_grid()
+    return float(_weighted_quantiles(grid.ita, posterior.weights, [0.5])[0])
+
+
