@@ -14,6 +14,24 @@ from repository.vocabulary import (
 )
 
 
+# Why a photograph could not be graded, by the code synthesis.ml.skin_tone gives.
+TONE_REASONS = {
+    "too_small": _("The image is too small to grade."),
+    "greyscale": _("The image is greyscale: skin tone cannot be read without colour."),
+    "too_dark": _("The image is nearly black: the skin is too dark to read (underexposed)."),
+    "overexposed": _("The image is blown out: too much of it is clipped white."),
+    "too_little_skin": _(
+        "Too little healthy skin is visible once the lesion, its border, hair, glare, shadow "
+        "and the background are left out."
+    ),
+    "heavy_cast": _(
+        "The lighting has a heavy colour cast and nothing white or grey in the frame lets us "
+        "correct it."
+    ),
+    "not_skin_coloured": _("No part of the image has a colour skin can have under plausible light."),
+}
+
+
 class LesionImageQuerySet(models.QuerySet):
     def public(self):
         return self.filter(status=LesionImage.Status.PUBLIC)
@@ -158,6 +176,33 @@ class LesionImage(models.Model):
     @property
     def is_public(self) -> bool:
         return self.status == self.Status.PUBLIC
+
+    @property
+    def tone(self) -> dict | None:
+        """The stored measurement, shaped for pages: reasons translated, shares as percent."""
+        m = self.tone_measurement or {}
+        if self.analysis_status != self.AnalysisStatus.DONE or "gradable" not in m:
+            return None
+        if not m["gradable"]:
+            reasons = [TONE_REASONS.get(r["code"], r["message"]) for r in m["not_gradable"]]
+            return {"gradable": False, "reasons": reasons, "method": m["method_version"]}
+        fitz, monk = m["fitzpatrick"], m["monk"]
+        call = fitz["call"]
+        return {
+            "gradable": True,
+            "method": m["method_version"],
+            "ita": m["ita_deg"],
+            "ita_low": m["ita_interval"][0],
+            "ita_high": m["ita_interval"][1],
+            "fitzpatrick": fitz["label"],
+            "fitzpatrick_confidence": round(100 * fitz["confidence"]),
+            "group": call if call != "cannot tell" else None,
+            "group_confidence": round(100 * fitz["group_confidence"]),
+            "monk": monk["estimate"],
+            "monk_confidence": round(100 * monk["confidence"]),
+            "melanin_index": m["melanin_index"],
+            "illumination": m["illumination"]["method"],
+        }
 
     def can_be_seen_by(self, user) -> bool:
         return LesionImage.objects.visible_to(user).filter(pk=self.pk).exists()

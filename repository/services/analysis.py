@@ -11,9 +11,12 @@ from django.utils.translation import gettext as _
 
 from repository.imaging import ImageRejected, decode_mask, decode_rgb, encode_mask
 from repository.models import LesionImage
-from synthesis.ml.skin_tone import measure_tone
+from repository.vocabulary import Modality
+from synthesis.ml.skin_tone import SkinTone, fitzpatrick_group, measure_skin_tone
 
 logger = logging.getLogger(__name__)
+
+TONE_FLAG_MAX_LABEL_GROUP_PROBABILITY = 0.1
 
 
 def _store_mask(image: LesionImage, mask) -> str:
@@ -45,19 +48,13 @@ def image_analyse(*, image_id: int) -> LesionImage | None:
         mask = segmenter.segment(rgb)
         image.mask = _store_mask(image, mask)
         image.mask_source = segmenter.mask_source
-    try:
-        tone = measure_tone(rgb, mask)
-    except ValueError as exc:
-        image.analysis_status = LesionImage.AnalysisStatus.FAILED
-        image.analysis_error = str(exc)
-    else:
-        image.ita_deg = tone.ita_deg
-        image.measured_fitzpatrick = tone.estimated_fitzpatrick
-        image.tone_measurement = tone.as_dict()
-        distance = abs(tone.estimated_fitzpatrick - image.fitzpatrick)
-        image.tone_flagged = distance >= settings.PIXGEN_TONE_FLAG_DISTANCE
-        image.analysis_status = LesionImage.AnalysisStatus.DONE
-        image.analysis_error = ""
+    # A clinical photograph's lesion is measured with a person's mask only: the automatic
+    # segmenters are dermoscopy models (measure_skin_tone finds the lesion itself otherwise).
+    trusted = image.modality != Modality.CLINICAL or image.mask_source == LesionImage.MaskSource.MANUAL
+    tone = measure_skin_tone(rgb, modality=image.modality, lesion_mask=mask if trusted else None)
+    image_tone_apply(image=image, tone=tone)
+    image.analysis_status = LesionImage.AnalysisStatus.DONE
+    image.analysis_error = ""
     image.analysed_at = timezone.now()
     image.save(
         update_fields=[
@@ -74,6 +71,32 @@ def image_analyse(*, image_id: int) -> LesionImage | None:
         ]
     )
     return image
+
+
+def tone_flag_decide(*, measurement: dict, label: int) -> bool:
+    """The fair flag: only a gradable, confident measurement that clearly disagrees.
+
+    Flag when the measurement calls a Fitzpatrick group (not "cannot tell"), puts less than
+    10% on the labelled type's group, and its best type is PIXGEN_TONE_FLAG_DISTANCE or more
+    types from the label. Never on "not gradable"."""
+    if not measurement.get("gradable"):
+        return False
+    fitz = measurement.get("fitzpatrick") or {}
+    if fitz.get("call", "cannot tell") == "cannot tell":
+        return False
+    label_group = fitzpatrick_group(int(label))
+    if fitz["group_probabilities"].get(label_group, 1.0) >= TONE_FLAG_MAX_LABEL_GROUP_PROBABILITY:
+        return False
+    return abs(int(fitz["estimate"]) - int(label)) >= settings.PIXGEN_TONE_FLAG_DISTANCE
+
+
+def image_tone_apply(*, image: LesionImage, tone: SkinTone) -> None:
+    """Copy one measurement onto the image's fields (the caller saves)."""
+    measurement = tone.as_dict()
+    image.tone_measurement = measurement
+    image.ita_deg = tone.ita_deg
+    image.measured_fitzpatrick = tone.estimated_fitzpatrick
+    image.tone_flagged = tone_flag_decide(measurement=measurement, label=image.fitzpatrick)
 
 
 def image_analysis_fail(*, image_id: int, reason: str) -> None:

@@ -53,6 +53,11 @@ _WINDOW = np.array([0.3, 0.15, 0.9])
 _TRIM_SIGMAS = 3.0
 _TRIM_FLOOR = np.array([0.08, 0.05, 0.35])
 _CENTRE_SD = 0.4  # clinical centre weighting, in half-diagonals (framing puts skin there)
+# The least chromatic skin the model allows (1% melanosomes, 0.2% blood: the lightest Jacques
+# reports) sits ~47 mired from grey along the Planckian locus. In a clinical photograph a pixel
+# within 20 mired of grey is paper, gauze, a wall or grey cloth -- or light skin under a cool
+# cast we cannot tell from them; we prefer "not gradable" to reading a wall as skin.
+_ACHROMATIC_MIRED = 20.0
 
 
 @dataclass(frozen=True)
@@ -191,6 +196,9 @@ def select_skin(
     hair = hair_mask(ln_y)
     table = skin_locus_table(priors.cast_sd_mired, priors.tint_sd, priors.model_sd)
     skin_like = table.lookup(chroma)
+    if modality == CLINICAL:
+        radius = _ACHROMATIC_MIRED / mired_per_chroma_unit()
+        skin_like &= np.hypot(chroma[..., 0], 2.0 * chroma[..., 1]) > radius
     ring = max(1, round(RING_FRACTION * min(h, w)))
     excluded = np.zeros((h, w), bool)
     if lesion is not None and lesion.any():
@@ -199,9 +207,7 @@ def select_skin(
     if field_of_view is not None:
         usable &= field_of_view
     features = np.concatenate([chroma, ln_y[..., None]], axis=-1)[usable]
-    weights = (
-        centre_weights((h, w))[usable] if modality == CLINICAL else np.ones(int(usable.sum()))
-    )
+    weights = centre_weights((h, w))[usable] if modality == CLINICAL else np.ones(int(usable.sum()))
     members = dominant_cluster(features, weights)
     mask = np.zeros((h, w), bool)
     if members is not None:

@@ -226,9 +226,7 @@ def skin_model_grid(n_melanin: int = 56, n_blood: int = 14) -> SkinModelGrid:
     melanin_axis = np.interp(-steps, -fine_ita, fine)
     blood_axis = np.geomspace(*BLOOD_RANGE, n_blood)
     mel, blood, surface = np.meshgrid(melanin_axis, blood_axis, np.array(SURFACES), indexing="ij")
-    surface_prior = np.broadcast_to(
-        np.log(np.array(_SURFACE_PRIOR))[None, None, :], mel.shape
-    )
+    surface_prior = np.broadcast_to(np.log(np.array(_SURFACE_PRIOR))[None, None, :], mel.shape)
     blood_prior = -0.5 * (np.log(blood / REFERENCE_BLOOD) / _BLOOD_PRIOR_SD) ** 2
     melanin_prior = _equal_type_prior(steps)[:, None, None]
     mel, blood, surface = mel.ravel(), blood.ravel(), surface.ravel()

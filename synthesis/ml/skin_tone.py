@@ -34,7 +34,6 @@ from synthesis.ml.skin_detection import (
     DARK_LIMIT,
     DERMOSCOPIC,
     MODALITIES,
-    SkinPixels,
     select_skin,
 )
 from synthesis.ml.skin_optics import (
@@ -325,18 +324,16 @@ def measure_skin_tone(
         return _not_gradable(modality, _reason("too_small", min_side=MIN_SIDE))
     lesion, lesion_source = lesion_for_measurement(rgb, modality, mask)
     small, lesion, scale = _working_size(rgb, lesion)
-    if is_greyscale(small):
-        return _not_gradable(modality, _reason("greyscale"))
     ln_rgb = _LN_LUT[small]
     clipped = (small >= CLIP_LEVEL).any(axis=-1)
     if float((np.exp(ln_rgb[..., 1]) < DARK_LIMIT).mean()) >= DARK_IMAGE_SHARE:
         return _not_gradable(modality, _reason("too_dark"))
     if float(clipped.mean()) >= BLOWN_IMAGE_SHARE:
         return _not_gradable(modality, _reason("overexposed"))
+    if is_greyscale(small):
+        return _not_gradable(modality, _reason("greyscale"))
     fov = _field_of_view(small, modality)
-    skin, ln_rgb, illumination, priors = _find_skin(
-        small, ln_rgb, clipped, modality, lesion, fov
-    )
+    skin, ln_rgb, illumination, priors = _find_skin(small, ln_rgb, clipped, modality, lesion, fov)
     n_skin = int(skin.mask.sum())
     needed = max(MIN_SKIN_PIXELS, int(np.ceil(MIN_SKIN_SHARE * skin.mask.size)))
     skin_info = {
@@ -459,5 +456,3 @@ def skin_pixels_tone(
     posterior = skin_posterior(colour, PRIORS[modality])
     grid = skin_model_grid()
     return float(_weighted_quantiles(grid.ita, posterior.weights, [0.5])[0])
-
-

@@ -9,6 +9,7 @@ from scipy import ndimage
 
 from synthesis.ml.color import srgb_to_lab, srgb_to_linear
 from synthesis.ml.skin_tone import FITZPATRICK_ITA_BANDS, measure_tone
+from synthesis.ml.tone_backends.melanin import CODE_VERSION as MELANIN_VERSION
 from synthesis.ml.tone_transfer import (
     BACKENDS,
     StyleTemplate,
@@ -140,7 +141,7 @@ def test_melanin_is_deterministic_and_records_provenance():
     lo, hi = FITZPATRICK_ITA_BANDS[5]
     assert first.in_band and lo <= first.skin_ita_after <= hi
     record = json.loads(json.dumps(first.as_dict()))
-    assert record["backend"] == "melanin" and record["code_version"] == "melanin-1"
+    assert record["backend"] == "melanin" and record["code_version"] == MELANIN_VERSION
     assert record["seed"] == 7 and record["target"]["fitzpatrick"] == 5
     assert record["params"]["increment_od"] > 0
     assert record["params"] == second.as_dict()["params"]

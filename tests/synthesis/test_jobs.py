@@ -5,6 +5,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
+from synthesis.ml.tone_backends.melanin import CODE_VERSION as MELANIN_VERSION
 from synthesis.models import JobItem, SynthesisJob, SyntheticImage
 from synthesis.services.jobs import (
     job_cancel,
@@ -109,7 +110,7 @@ def test_an_item_becomes_a_pending_synthetic_image_with_its_provenance(moderator
     synthetic = SyntheticImage.objects.get()
     assert synthetic.status == SyntheticImage.Status.PENDING_REVIEW
     assert synthetic.source_image == source and synthetic.job == job
-    assert synthetic.backend == "melanin" and synthetic.model_version == "melanin-1"
+    assert synthetic.backend == "melanin" and synthetic.model_version == MELANIN_VERSION
     assert synthetic.fitzpatrick == 5 and synthetic.target["kind"] == "fitzpatrick"
     assert synthetic.seed == 7 and synthetic.licence == source.licence
     assert synthetic.diagnosis_id == source.diagnosis_id and synthetic.body_site == source.body_site

@@ -8,8 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
-from synthesis.ml.color import srgb_to_lab
-from synthesis.ml.skin_tone import healthy_skin_mask, ita_from_lab
+from synthesis.ml.skin_tone import healthy_skin_mask, skin_pixels_tone
 
 
 @dataclass(frozen=True)
@@ -35,14 +34,9 @@ class SkinSample:
 
 
 def skin_ita(pixels: np.ndarray) -> float:
-    """measure_tone's reading of skin pixels (uint8 ...x3): hair and glare dropped by a robust
-    z-score of L* (limit 3, as there), then the ITA of the median L* and b*."""
-    lab = srgb_to_lab(pixels.reshape(-1, 3))
-    lightness = lab[:, 0]
-    centre = np.median(lightness)
-    spread = max(1.4826 * float(np.median(np.abs(lightness - centre))), 1.0)
-    kept = lab[np.abs(lightness - centre) <= 3.0 * spread]
-    return float(ita_from_lab(np.median(kept[:, 0]), np.median(kept[:, 2])))
+    """measure_skin_tone's reading of skin pixels (uint8 ...x3): the standard ITA of their
+    median colour through the skin model (skin_tone.skin_pixels_tone), the same path."""
+    return skin_pixels_tone(pixels)
 
 
 def solve_monotone(
