@@ -13,7 +13,6 @@ from repository.vocabulary import (
     Sex,
 )
 
-
 # Why a photograph could not be graded, by the code synthesis.ml.skin_tone gives.
 TONE_REASONS = {
     "too_small": _("The image is too small to grade."),
@@ -28,7 +27,9 @@ TONE_REASONS = {
         "The lighting has a heavy colour cast and nothing white or grey in the frame lets us "
         "correct it."
     ),
-    "not_skin_coloured": _("No part of the image has a colour skin can have under plausible light."),
+    "not_skin_coloured": _(
+        "No part of the image has a colour skin can have under plausible light."
+    ),
 }
 
 

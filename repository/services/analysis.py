@@ -50,7 +50,9 @@ def image_analyse(*, image_id: int) -> LesionImage | None:
         image.mask_source = segmenter.mask_source
     # A clinical photograph's lesion is measured with a person's mask only: the automatic
     # segmenters are dermoscopy models (measure_skin_tone finds the lesion itself otherwise).
-    trusted = image.modality != Modality.CLINICAL or image.mask_source == LesionImage.MaskSource.MANUAL
+    trusted = (
+        image.modality != Modality.CLINICAL or image.mask_source == LesionImage.MaskSource.MANUAL
+    )
     tone = measure_skin_tone(rgb, modality=image.modality, lesion_mask=mask if trusted else None)
     image_tone_apply(image=image, tone=tone)
     image.analysis_status = LesionImage.AnalysisStatus.DONE

@@ -42,7 +42,7 @@ MODALITIES = (CLINICAL, DERMOSCOPIC)
 
 RING_FRACTION = 0.03  # ring left out around a lesion, as a share of the shorter side
 DARK_LIMIT = 0.004  # linear G below this (sRGB ~12): noise dominates the chromaticity
-_HAIR_RADIUS = 2  # px at the working size
+_HAIR_RADIUS = 1  # px at the working size (160 px: a hair is a pixel wide or less)
 _HAIR_DEPTH_LN = 0.35  # a hair pixel is this much darker (ln) than its closed surroundings
 _LOCUS_SIGMAS = 3.0
 _TABLE_RANGE = ((-1.5, 3.0), (-1.5, 1.0))
@@ -104,17 +104,19 @@ def hair_mask(ln_y: np.ndarray) -> np.ndarray:
     return ndi.grey_closing(ln_y, footprint=disk) - ln_y > _HAIR_DEPTH_LN
 
 
-def _disk(radius: int) -> np.ndarray:
-    y, x = np.ogrid[-radius : radius + 1, -radius : radius + 1]
-    return x * x + y * y <= radius * radius
-
-
 def ring_around(mask: np.ndarray, radius: int) -> np.ndarray:
     """The mask dilated by a square of the given radius (a box filter: O(N))."""
     if not mask.any():
         return mask
     box = ndi.uniform_filter(mask.astype(np.float32), size=2 * radius + 1)
     return box > 1e-6
+
+
+def box_opening(mask: np.ndarray, size: int) -> np.ndarray:
+    """Opening by a size x size square with box filters (erosion, then dilation): drops
+    anything thinner than the square, such as hair, and keeps blobs whole."""
+    eroded = ndi.uniform_filter(mask.astype(np.float32), size=size) > 1.0 - 1e-4
+    return ndi.uniform_filter(eroded.astype(np.float32), size=size) > 1e-4
 
 
 def centre_weights(shape: tuple[int, int]) -> np.ndarray:
@@ -215,7 +217,7 @@ def select_skin(
     if modality == CLINICAL and mask.any():
         # Lesions and other discoloured skin inside the frame: off-cluster blobs that survive
         # an opening (hair does not), with the ring around them.
-        blobs = ndi.binary_opening(~mask & ~hair & ~clipped, structure=_disk(2))
+        blobs = box_opening(~mask & ~hair & ~clipped, size=5)
         trimmed = mask & ~ring_around(blobs & _inside_skin_hull(mask), ring)
         if trimmed.sum() >= 0.5 * mask.sum():
             excluded |= mask & ~trimmed

@@ -5,7 +5,7 @@ The one entry point is `measure_skin_tone(rgb, modality=..., lesion_mask=...)`; 
 analysis, the measure_tone command, the API and the tone-transfer solvers all read skin
 through it. The method (METHOD_VERSION):
 1. refuse what cannot be graded: a tiny, greyscale, nearly black or blown-out image;
-2. work at <= 320 px; linearise sRGB; find the healthy skin (skin_detection): skin-like in
+2. work at <= 160 px; linearise sRGB; find the healthy skin (skin_detection): skin-like in
    optical density, not hair/glare/shadow, not the lesion and its ring, the dominant cluster;
    dermoscopic images keep the dermoscope's field of view, clinical photographs never do;
 3. correct white balance from a neutral reference when the frame has one (illumination);
@@ -22,6 +22,7 @@ through it. The method (METHOD_VERSION):
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from functools import cache
 from typing import Any
 
 import numpy as np
@@ -48,11 +49,11 @@ from synthesis.ml.tone_scales import (
     ITA_CATEGORIES,
     METHOD_VERSION,
     ROMAN,
-    fitzpatrick_probabilities,
     group_probabilities,
     ita_category,
     ita_to_fitzpatrick,
     monk_probabilities,
+    type_membership,
 )
 
 __all__ = [
@@ -72,7 +73,7 @@ __all__ = [
     "measure_tone",
 ]
 
-WORK_SIDE = 192
+WORK_SIDE = 160  # px: ~19k pixels of a 600x450 frame; the median needs far fewer
 MIN_SIDE = 32  # px: smaller images hold too few skin pixels to grade
 MIN_SKIN_SHARE = 0.02  # of the frame, after everything is left out
 MIN_SKIN_PIXELS = 150  # at the working size
@@ -308,10 +309,22 @@ def _find_skin(rgb_small, ln_rgb, clipped, modality, lesion, fov):
     return skin, ln_rgb, illumination, priors
 
 
-def _weighted_quantiles(values: np.ndarray, weights: np.ndarray, qs) -> np.ndarray:
-    order = np.argsort(values)
-    cdf = np.cumsum(weights[order])
-    return np.interp(qs, cdf - 0.5 * weights[order], values[order])
+@cache
+def _grid_tables() -> dict[str, np.ndarray]:
+    """What every estimate reads off the model grid, computed once: sort orders for the
+    weighted quantiles and each grid point's Fitzpatrick band membership."""
+    grid = skin_model_grid()
+    return {
+        "ita_order": np.argsort(grid.ita),
+        "lab_order": np.argsort(grid.lab, axis=0),
+        "types": type_membership(grid.ita),
+    }
+
+
+def _weighted_quantiles(values: np.ndarray, weights: np.ndarray, order, qs) -> np.ndarray:
+    w = weights[order]
+    cdf = np.cumsum(w) - 0.5 * w
+    return np.interp(qs, cdf, values[order])
 
 
 def measure_skin_tone(
@@ -359,12 +372,21 @@ def _estimate(colour, priors, modality, illumination, skin_info) -> SkinTone:
     if abs(posterior.cast_mired) > HEAVY_CAST_SIGMAS * priors.cast_sd_mired:
         return _not_gradable(modality, _reason("heavy_cast", cast=cast), skin=skin_info)
     grid = skin_model_grid()
+    tables = _grid_tables()
     w = posterior.weights
-    ita_lo, ita_med, ita_hi = _weighted_quantiles(grid.ita, w, [0.05, 0.5, 0.95])
-    lab = np.array([_weighted_quantiles(grid.lab[:, i], w, [0.5])[0] for i in range(3)])
+    ita_lo, ita_med, ita_hi = _weighted_quantiles(
+        grid.ita, w, tables["ita_order"], [0.05, 0.5, 0.95]
+    )
+    lab = np.array(
+        [
+            _weighted_quantiles(grid.lab[:, i], w, tables["lab_order"][:, i], [0.5])[0]
+            for i in range(3)
+        ]
+    )
     mi = float(w @ grid.melanin_index)
     mi_sd = float(np.sqrt(max(w @ (grid.melanin_index - mi) ** 2, 0.0)))
-    types = fitzpatrick_probabilities(grid.ita, w)
+    types = w @ tables["types"]
+    types = types / types.sum()
     groups = group_probabilities(types)
     best_group = max(groups, key=groups.get)
     estimate = int(np.argmax(types)) + 1
@@ -455,4 +477,5 @@ def skin_pixels_tone(
     colour = np.median(ln_rgb, axis=0).astype(np.float64)
     posterior = skin_posterior(colour, PRIORS[modality])
     grid = skin_model_grid()
-    return float(_weighted_quantiles(grid.ita, posterior.weights, [0.5])[0])
+    order = _grid_tables()["ita_order"]
+    return float(_weighted_quantiles(grid.ita, posterior.weights, order, [0.5])[0])

@@ -85,14 +85,18 @@ def ita_to_fitzpatrick(ita_deg: float) -> int:
     return 6
 
 
-def fitzpatrick_probabilities(ita_values: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """P(type 1..6) from a weighted sample of standard ITA (posterior), with soft band edges."""
+def type_membership(ita_values: np.ndarray) -> np.ndarray:
+    """(n, 6): how much of each Fitzpatrick band an ITA belongs to, band edges blurred."""
     ita = np.asarray(ita_values, dtype=np.float64)[:, None]
     lo = np.array([b[0] for b in FITZPATRICK_ITA_BANDS.values()])[None, :]
     hi = np.array([b[1] for b in FITZPATRICK_ITA_BANDS.values()])[None, :]
     lo[0, -1], hi[0, 0] = -np.inf, np.inf  # the outer bands are open-ended
-    inside = ndtr((hi - ita) / BAND_EDGE_SD_DEG) - ndtr((lo - ita) / BAND_EDGE_SD_DEG)
-    probs = np.asarray(weights, dtype=np.float64) @ inside
+    return ndtr((hi - ita) / BAND_EDGE_SD_DEG) - ndtr((lo - ita) / BAND_EDGE_SD_DEG)
+
+
+def fitzpatrick_probabilities(ita_values: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """P(type 1..6) from a weighted sample of standard ITA (posterior), with soft band edges."""
+    probs = np.asarray(weights, dtype=np.float64) @ type_membership(ita_values)
     return probs / probs.sum()
 
 

@@ -96,7 +96,9 @@ def test_added_melanin_lowers_ita_and_raises_the_melanin_index_step_by_step(imag
     assert readings[-1].fitzpatrick["group"] == "V-VI"
 
 
-@pytest.mark.parametrize("background", ["blue drape", "white paper", "grey clothing", "red clothing"])
+@pytest.mark.parametrize(
+    "background", ["blue drape", "white paper", "grey clothing", "red clothing"]
+)
 @pytest.mark.parametrize("melanin", [0.013, 0.11, 0.3])
 def test_clinical_skin_on_a_background_is_found_and_read_like_the_skin_alone(background, melanin):
     skin, _ = skin_crop(COMPOSITE_CASES[0], melanin)
@@ -165,7 +167,11 @@ def _clothing():
 
 @pytest.mark.parametrize(
     "name, make",
-    [("ruler on paper", _ruler_on_paper), ("blue ink", _blue_ink_on_paper), ("clothing", _clothing)],
+    [
+        ("ruler on paper", _ruler_on_paper),
+        ("blue ink", _blue_ink_on_paper),
+        ("clothing", _clothing),
+    ],
 )
 def test_no_skin_in_the_frame_is_not_gradable(name, make):
     result = measure_skin_tone(make(), modality="clinical")

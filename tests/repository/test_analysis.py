@@ -8,8 +8,9 @@ from PIL import Image
 
 from repository.imaging import decode_mask
 from repository.models import LesionImage
-from repository.services.analysis import image_analyse, image_mask_replace
+from repository.services.analysis import image_analyse, image_mask_replace, tone_flag_decide
 from synthesis.ml.metrics import dice
+from synthesis.ml.skin_tone import METHOD_VERSION
 from tests.conftest import DEMO_DIR, demo_rows, ingest
 
 pytestmark = pytest.mark.django_db
@@ -24,7 +25,10 @@ def test_analysis_writes_a_mask_close_to_the_expert_one(clinician):
     mask = decode_mask(image.mask.open("rb").read(), size=(image.width, image.height))
     truth = np.asarray(Image.open(DEMO_DIR / "masks" / f"{row['image_id']}.png")) >= 128
     assert dice(mask, truth) > 0.6
-    assert image.measured_fitzpatrick == int(row["fitzpatrick"])
+    tone = image.tone_measurement
+    assert tone["gradable"] and tone["method_version"] == METHOD_VERSION
+    assert tone["fitzpatrick"]["call"] == "I-II" and image.measured_fitzpatrick <= 2
+    assert image.ita_deg == tone["ita_deg"]
     assert not image.tone_flagged
 
 
@@ -35,6 +39,79 @@ def test_clear_disagreement_with_the_label_is_flagged(clinician):
     image.refresh_from_db()
     assert image.tone_flagged
     assert image in LesionImage.objects.tone_flagged()
+
+
+def test_a_neighbouring_label_is_not_flagged(clinician):
+    image = ingest(clinician, demo_rows()[0]["image_id"], fitzpatrick=3)
+    image_analyse(image_id=image.pk)
+    image.refresh_from_db()
+    assert image.tone_measurement["gradable"] and not image.tone_flagged
+
+
+def _greyscale_jpeg() -> bytes:
+    rgb = Image.open(DEMO_DIR / "images" / f"{demo_rows()[0]['image_id']}.jpg").convert("L")
+    out = io.BytesIO()
+    rgb.convert("RGB").save(out, format="JPEG", quality=92)
+    return out.getvalue()
+
+
+def test_a_greyscale_photograph_is_not_gradable_and_never_flagged(clinician):
+    from repository.services.ingest import image_ingest
+    from tests.conftest import metadata
+
+    image = image_ingest(
+        contributor=clinician,
+        fileobj=io.BytesIO(_greyscale_jpeg()),
+        metadata=metadata(fitzpatrick=6),
+    )
+    image_analyse(image_id=image.pk)
+    image.refresh_from_db()
+    assert image.analysis_status == LesionImage.AnalysisStatus.DONE
+    assert image.tone_measurement["gradable"] is False
+    assert image.tone_measurement["not_gradable"][0]["code"] == "greyscale"
+    assert image.ita_deg is None and image.measured_fitzpatrick is None
+    assert not image.tone_flagged
+    assert "greyscale" in image.tone["reasons"][0]
+
+
+def test_a_clinical_photograph_is_not_measured_with_the_dermoscopy_segmenter_mask(clinician):
+    image = ingest(clinician, demo_rows()[0]["image_id"], modality="clinical")
+    image_analyse(image_id=image.pk)
+    image.refresh_from_db()
+    assert image.tone_measurement["modality"] == "clinical"
+    assert image.tone_measurement["skin"]["lesion_source"] == "colour-outliers"
+
+
+def test_a_person_s_mask_is_used_on_a_clinical_photograph(clinician):
+    row = demo_rows()[0]
+    image = ingest(clinician, row["image_id"], modality="clinical")
+    data = (DEMO_DIR / "masks" / f"{row['image_id']}.png").read_bytes()
+    image_mask_replace(image=image, user=clinician, mask_data=data)
+    image.refresh_from_db()
+    assert image.tone_measurement["skin"]["lesion_source"] == "given"
+
+
+def _measurement(call="V-VI", estimate=6, groups=None, gradable=True):
+    groups = groups or {"I-II": 0.01, "III-IV": 0.04, "V-VI": 0.95}
+    return {
+        "gradable": gradable,
+        "fitzpatrick": {"call": call, "estimate": estimate, "group_probabilities": groups},
+    }
+
+
+@pytest.mark.parametrize(
+    "measurement, label, flagged",
+    [
+        (_measurement(), 1, True),  # confident V-VI against a type I label
+        (_measurement(estimate=5), 4, False),  # one type away
+        (_measurement(call="cannot tell"), 1, False),  # not confident
+        (_measurement(groups={"I-II": 0.15, "III-IV": 0.2, "V-VI": 0.65}), 1, False),
+        (_measurement(gradable=False), 1, False),  # never on "not gradable"
+        ({"gradable": False, "not_gradable": []}, 1, False),
+    ],
+)
+def test_the_fair_flag_needs_a_confident_clear_disagreement(measurement, label, flagged):
+    assert tone_flag_decide(measurement=measurement, label=label) is flagged
 
 
 def test_analysis_is_idempotent(clinician):
@@ -74,7 +151,29 @@ def test_measure_tone_command_prints_json(capsys):
         str(DEMO_DIR / "masks" / f"{row['image_id']}.png"),
     )
     result = json.loads(capsys.readouterr().out)
-    assert {"ita_deg", "estimated_fitzpatrick"} <= result.keys()
+    assert result["gradable"] and result["modality"] == "dermoscopic"
+    assert {"ita_deg", "ita_interval", "l_star", "b_star", "melanin_index"} <= result.keys()
+    assert result["fitzpatrick"]["estimate"] == result["estimated_fitzpatrick"]
+    assert 0 < result["fitzpatrick"]["confidence"] <= 1 and 0 < result["monk"]["confidence"] <= 1
+    assert result["method_version"] == METHOD_VERSION
+
+
+def test_measure_tone_command_reads_a_clinical_photograph(capsys):
+    row = demo_rows()[0]
+    image = DEMO_DIR / "images" / f"{row['image_id']}.jpg"
+    call_command("measure_tone", "--image", str(image), "--modality", "clinical")
+    result = json.loads(capsys.readouterr().out)
+    assert result["modality"] == "clinical"
+    assert result["skin"]["lesion_source"] == "colour-outliers"
+
+
+def test_measure_tone_command_says_why_an_image_is_not_gradable(capsys, tmp_path):
+    grey = tmp_path / "grey.jpg"
+    grey.write_bytes(_greyscale_jpeg())
+    call_command("measure_tone", "--image", str(grey))
+    result = json.loads(capsys.readouterr().out)
+    assert result["gradable"] is False and result["estimated_fitzpatrick"] is None
+    assert result["not_gradable"][0]["code"] == "greyscale"
 
 
 def test_measure_tone_command_explains_bad_input(tmp_path):
@@ -84,6 +183,8 @@ def test_measure_tone_command_explains_bad_input(tmp_path):
         call_command("measure_tone", "--image", str(bad))
     with pytest.raises(CommandError, match="No such file"):
         call_command("measure_tone", "--image", str(tmp_path / "missing.jpg"))
+    with pytest.raises(CommandError, match="invalid choice"):
+        call_command("measure_tone", "--image", str(bad), "--modality", "xray")
     row = demo_rows()[0]
     small = tmp_path / "small.png"
     Image.new("L", (5, 5)).save(small)
