@@ -37,6 +37,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from synthesis.ml import skin_optics as so  # noqa: E402
+from synthesis.ml.fitzpatrick import group_of  # noqa: E402
 from synthesis.ml.segmentation_classical import field_of_view_mask  # noqa: E402
 from synthesis.ml.skin_renders import (  # noqa: E402
     BACKGROUNDS,
@@ -45,7 +46,6 @@ from synthesis.ml.skin_renders import (  # noqa: E402
     recolour_skin,
 )
 from synthesis.ml.skin_tone import (  # noqa: E402
-    fitzpatrick_group,
     ita_to_fitzpatrick,
     measure_skin_tone,  # noqa: E402
 )
@@ -109,8 +109,8 @@ def central_crop(rgb: np.ndarray, healthy: np.ndarray):
     return rgb[window], healthy[window]
 
 
-def group_of(ita: float) -> str:
-    return fitzpatrick_group(ita_to_fitzpatrick(ita))
+def group_of_ita(ita: float) -> str:
+    return group_of(ita_to_fitzpatrick(ita))
 
 
 def run_renders(cases, rows: list[dict]) -> None:
@@ -160,7 +160,7 @@ def summarise(rows: list[dict], key: str) -> list[dict]:
         err = np.array([r["ita"] - r["true_ita"] for r in graded]) if graded else np.array([])
         raw = np.array([r["ita_as_imaged"] - r["true_ita"] for r in graded]) if graded else err
         mi = np.array([r["mi"] - r["true_mi"] for r in graded]) if graded else err
-        agree = [r["group"] == group_of(r["true_ita"]) for r in graded]
+        agree = [r["group"] == group_of_ita(r["true_ita"]) for r in graded]
         out.append(
             {
                 "modality": modality,

@@ -12,7 +12,8 @@ from django.utils.translation import gettext as _
 from repository.imaging import ImageRejected, decode_mask, decode_rgb, encode_mask
 from repository.models import LesionImage
 from repository.vocabulary import Modality
-from synthesis.ml.skin_tone import SkinTone, fitzpatrick_group, measure_skin_tone
+from synthesis.ml.fitzpatrick import group_of
+from synthesis.ml.skin_tone import SkinTone, measure_skin_tone
 
 logger = logging.getLogger(__name__)
 
@@ -86,7 +87,7 @@ def tone_flag_decide(*, measurement: dict, label: int) -> bool:
     fitz = measurement.get("fitzpatrick") or {}
     if fitz.get("call", "cannot tell") == "cannot tell":
         return False
-    label_group = fitzpatrick_group(int(label))
+    label_group = group_of(int(label))
     if fitz["group_probabilities"].get(label_group, 1.0) >= TONE_FLAG_MAX_LABEL_GROUP_PROBABILITY:
         return False
     return abs(int(fitz["estimate"]) - int(label)) >= settings.PIXGEN_TONE_FLAG_DISTANCE

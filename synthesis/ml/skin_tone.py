@@ -29,6 +29,7 @@ import numpy as np
 from PIL import Image
 
 from synthesis.ml.color import srgb_to_linear, to_float_rgb, to_uint8
+from synthesis.ml.fitzpatrick import ROMAN, check_type
 from synthesis.ml.illumination import CLIP_LEVEL, Illumination, find_illumination, is_greyscale
 from synthesis.ml.skin_detection import (
     CLINICAL,
@@ -48,7 +49,6 @@ from synthesis.ml.tone_scales import (
     GROUP_CALL_PROBABILITY,
     ITA_CATEGORIES,
     METHOD_VERSION,
-    ROMAN,
     group_probabilities,
     ita_category,
     ita_to_fitzpatrick,
@@ -64,7 +64,6 @@ __all__ = [
     "SkinTone",
     "ToneNotGradable",
     "fitzpatrick_band_centre",
-    "fitzpatrick_group",
     "healthy_skin_mask",
     "ita_category",
     "ita_from_lab",
@@ -108,7 +107,6 @@ REASONS = {
     "not_skin_coloured": "no part of the image has a colour skin can have under plausible light",
 }
 _BAND_CENTRES = {1: 62.0, 2: 48.0, 3: 34.5, 4: 19.0, 5: -10.0, 6: -45.0}
-_GROUP_OF = {1: "I-II", 2: "I-II", 3: "III-IV", 4: "III-IV", 5: "V-VI", 6: "V-VI"}
 _LINEAR_LUT = srgb_to_linear(np.arange(256, dtype=np.uint8)).astype(np.float32)
 _LINEAR_LUT[0] = 1.0 / (255.0 * 12.92 * 2)  # keep ln finite for black pixels
 _LN_LUT = np.log(_LINEAR_LUT)
@@ -129,20 +127,9 @@ def ita_from_lab(l_star: float | np.ndarray, b_star: float | np.ndarray) -> floa
     return float(ita) if np.ndim(ita) == 0 else ita
 
 
-def _check_type(t: int) -> int:
-    if isinstance(t, bool) or t not in _GROUP_OF:
-        raise ValueError(f"Fitzpatrick type must be an integer 1-6, got {t!r}")
-    return int(t)
-
-
 def fitzpatrick_band_centre(t: int) -> float:
     """A representative ITA inside type t's band, for use as a tone-transfer target."""
-    return _BAND_CENTRES[_check_type(t)]
-
-
-def fitzpatrick_group(t: int) -> str:
-    """The coarse group a type falls in: "I-II", "III-IV" or "V-VI"."""
-    return _GROUP_OF[_check_type(t)]
+    return _BAND_CENTRES[check_type(t)]
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ import numpy as np
 from scipy.special import ndtr
 
 from synthesis.ml.color import srgb_to_lab
+from synthesis.ml.fitzpatrick import GROUPS
 
 METHOD_VERSION = "skin-tone-2.0"
 
@@ -40,10 +41,8 @@ FITZPATRICK_ITA_BANDS: dict[int, tuple[float, float]] = {
     t: band for t, band in zip(range(1, 7), ITA_CATEGORIES.values(), strict=True)
 }
 BAND_EDGE_SD_DEG = 6.5
-GROUPS: dict[str, tuple[int, ...]] = {"I-II": (1, 2), "III-IV": (3, 4), "V-VI": (5, 6)}
 # A group is called when the posterior puts at least this much on it; below: "cannot tell".
 GROUP_CALL_PROBABILITY = 0.6
-ROMAN = {1: "I", 2: "II", 3: "III", 4: "IV", 5: "V", 6: "VI"}
 
 MONK_SWATCHES_HEX = (
     "#f6ede4",

@@ -14,18 +14,17 @@ from typing import Any
 import numpy as np
 
 from synthesis.ml.color import linear_to_srgb, srgb_to_lab, srgb_to_linear, to_uint8
-from synthesis.ml.skin_optics import haemoglobin_od_direction, melanin_od_direction
+from synthesis.ml.skin_optics import melanin_od_direction
 from synthesis.ml.skin_tone import ita_from_lab
 from synthesis.ml.tone_backends.base import ToneBackend, ToneTarget
 from synthesis.ml.tone_backends.fitting import SkinSample, feather, skin_ita, solve_monotone
 
 CODE_VERSION = "melanin-2"  # 2: OD directions from skin_optics; solved on skin-tone-2.0
 
-# RGB OD directions (unit vectors) of melanin and haemoglobin, from the one skin colour model
-# (synthesis.ml.skin_optics): eumelanin's lambda^-3.33 absorption and Prahl's haemoglobin
-# spectra integrated over the sRGB bands under D65, at light skin (2% melanosomes, 1% blood).
+# Melanin's RGB OD direction (a unit vector), from the one skin colour model
+# (synthesis.ml.skin_optics): eumelanin's lambda^-3.33 absorption integrated over the sRGB
+# bands under D65 at light skin (2% melanosomes, 1% blood).
 MELANIN_OD = melanin_od_direction()
-HAEMOGLOBIN_OD = haemoglobin_od_direction()
 
 _LINEAR_LUT = srgb_to_linear(np.arange(256, dtype=np.uint8)).astype(np.float32)
 _LINEAR_LUT[0] = 1.0 / (255.0 * 12.92 * 2)  # keep OD finite for black pixels
@@ -49,18 +48,6 @@ DEFAULTS: dict[str, Any] = {
 def optical_density(rgb: np.ndarray) -> np.ndarray:
     """uint8 sRGB -> float32 OD of linear reflectance, per channel."""
     return _OD_LUT[rgb]
-
-
-def decompose(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Least-squares split of OD into melanin and haemoglobin densities plus a residual.
-
-    The residual (shading, hair, colour cast) is the OD the two chromophores do not explain.
-    """
-    od = optical_density(rgb)
-    basis = np.stack([MELANIN_OD, HAEMOGLOBIN_OD], axis=1)  # 3x2
-    coef = od @ np.linalg.pinv(basis).T
-    residual = od - coef @ basis.T
-    return coef[..., 0], coef[..., 1], residual
 
 
 def _apply_increment(linear: np.ndarray, increment: np.ndarray, floor: float) -> np.ndarray:
