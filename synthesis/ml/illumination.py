@@ -26,7 +26,7 @@ from synthesis.ml.skin_optics import chroma_basis, mired_per_chroma_unit
 
 GREYSCALE_MAX_DIFF = 3  # uint8 levels between channels
 GREYSCALE_SHARE = 0.98  # share of pixels that must be grey for the image to count as greyscale
-CLIP_LEVEL = 250  # uint8: at or above, a channel is clipped
+CLIP_LEVEL = 254  # uint8: at the top code value (one level for JPEG rounding) a channel is clipped
 MAX_WHITE_REFLECTANCE = 0.95
 _REF_MIN_SHARE = 0.005  # a reference covers at least 0.5% of the frame
 _REF_BRIGHTER_LN = 0.4  # ... is at least this much brighter than the skin (ln units)

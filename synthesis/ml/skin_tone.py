@@ -80,6 +80,7 @@ DARK_IMAGE_SHARE = 0.9  # share of near-black pixels that makes a frame "nearly 
 BLOWN_IMAGE_SHARE = 0.6  # share of clipped pixels that makes a frame "blown out"
 SKIN_TOO_DARK = 0.01  # median linear G of the skin (sRGB ~25): the sensor's floor, not skin
 HEAVY_CAST_SIGMAS = 3.0  # a cast the camera would have needed beyond 3 sd: not correctable
+SOLVER_CLIP_SHARE = 0.02  # share of clipped skin pixels at which skin_pixels_tone says 90
 FIT_LIMIT = 4.0  # Mahalanobis distance: no plausible skin under any plausible light
 
 PRIORS = {
@@ -460,7 +461,12 @@ def skin_pixels_tone(
 ) -> float:
     """Standard ITA of a set of skin pixels (uint8 ...x3) already chosen by skin_mask: the
     same colour statistic and posterior as measure_skin_tone, for tone-transfer solvers."""
-    ln_rgb = _LN_LUT[np.asarray(pixels, dtype=np.uint8).reshape(-1, 3)]
+    pixels = np.asarray(pixels, dtype=np.uint8).reshape(-1, 3)
+    if float((pixels.max(axis=1) >= CLIP_LEVEL).mean()) >= SOLVER_CLIP_SHARE:
+        # Skin starts to clip: read it as light as ITA can say, so a solver lightening skin
+        # (reading rises monotonically) stops before the photograph blows out.
+        return 90.0
+    ln_rgb = _LN_LUT[pixels]
     colour = np.median(ln_rgb, axis=0).astype(np.float64)
     posterior = skin_posterior(colour, PRIORS[modality])
     grid = skin_model_grid()
