@@ -1,5 +1,8 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
+from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from repository.models import (
     ApiToken,
@@ -11,6 +14,7 @@ from repository.models import (
     Release,
     User,
 )
+from repository.services.accounts import api_token_revoke
 
 
 class ModeratorAccess:
@@ -38,11 +42,48 @@ class ModeratorAccess:
 
 @admin.register(User)
 class PixGenUserAdmin(ModeratorAccess, UserAdmin):
+    """Moderators edit names, e-mail and whether an account is active; roles change on the
+    Users page (role_set), and permission flags, passwords and superuser accounts are for
+    superusers only, so the admin is no way to raise anyone's privileges."""
+
     fieldsets = UserAdmin.fieldsets + (
         ("PixGen roles", {"fields": ("is_moderator", "is_reviewer", "data_terms_accepted_at")}),
     )
+    moderator_fieldsets = (
+        (None, {"fields": ("username", "password")}),
+        ("Personal info", {"fields": ("first_name", "last_name", "email")}),
+        ("Status", {"fields": ("is_active", "last_login", "date_joined")}),
+        ("PixGen roles", {"fields": ("is_moderator", "is_reviewer", "data_terms_accepted_at")}),
+    )
+    moderator_readonly = ("is_moderator", "is_reviewer", "last_login", "date_joined")
     list_display = ("username", "email", "is_moderator", "is_reviewer", "is_staff")
     list_filter = ("is_moderator", "is_reviewer", "is_staff")
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is None or request.user.is_superuser:
+            return super().get_fieldsets(request, obj)
+        return self.moderator_fieldsets
+
+    def get_readonly_fields(self, request, obj=None):
+        if request.user.is_superuser:
+            return super().get_readonly_fields(request, obj)
+        return self.moderator_readonly
+
+    def has_change_permission(self, request, obj=None):
+        if obj is not None and obj.is_superuser and not request.user.is_superuser:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_add_permission(self, request):
+        return request.user.is_active and request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_superuser
+
+    def user_change_password(self, request, id, form_url=""):
+        if not request.user.is_superuser:
+            raise PermissionDenied(_("Passwords are reset by e-mail, not set by moderators."))
+        return super().user_change_password(request, id, form_url)
 
 
 @admin.register(ClinicianApplication)
@@ -50,7 +91,8 @@ class ClinicianApplicationAdmin(ModeratorAccess, admin.ModelAdmin):
     list_display = ("user", "institution", "country", "status", "created_at")
     list_filter = ("status", "country")
     search_fields = ("user__username", "licence_number", "institution")
-    readonly_fields = ("decided_by", "decided_at")
+    # Decided on the moderation page (clinician_decide), which notifies the applicant.
+    readonly_fields = ("user", "status", "decided_by", "decided_at", "decision_reason")
 
 
 @admin.register(Diagnosis)
@@ -80,6 +122,8 @@ class LesionImageAdmin(ModeratorAccess, admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    # Files and hashes are written by the ingest service, the status by moderation
+    # (publish, reject, withdraw), the measurements by the analysis: never by hand here.
     readonly_fields = (
         "image",
         "thumbnail",
@@ -89,6 +133,21 @@ class LesionImageAdmin(ModeratorAccess, admin.ModelAdmin):
         "height",
         "file_format",
         "file_size",
+        "contributor",
+        "consent_attested",
+        "status",
+        "moderated_by",
+        "moderated_at",
+        "rejection_reason",
+        "withdrawn_at",
+        "analysis_status",
+        "analysis_error",
+        "analysed_at",
+        "mask_source",
+        "ita_deg",
+        "measured_fitzpatrick",
+        "tone_measurement",
+        "tone_flagged",
     )
 
 
@@ -96,19 +155,44 @@ class LesionImageAdmin(ModeratorAccess, admin.ModelAdmin):
 class ImageRequestAdmin(ModeratorAccess, admin.ModelAdmin):
     list_display = ("id", "diagnosis", "fitzpatrick_min", "fitzpatrick_max", "quantity", "status")
     list_filter = ("status", "diagnosis")
+    # Closed or fulfilled by the request services, which notify the requester.
+    readonly_fields = ("requester", "status", "fulfilled_at")
 
 
 @admin.register(ApiToken)
 class ApiTokenAdmin(ModeratorAccess, admin.ModelAdmin):
     list_display = ("prefix", "user", "name", "created_at", "last_used_at", "revoked_at")
-    readonly_fields = ("prefix", "key_hash")
+    readonly_fields = ("user", "prefix", "key_hash", "last_used_at", "revoked_at")
+    actions = ["revoke"]
+
+    def has_add_permission(self, request):
+        return False  # issued on the account page, whose key is shown once
+
+    @admin.action(description=_lazy("Revoke the selected tokens"))
+    def revoke(self, request, queryset):
+        for token in queryset:
+            api_token_revoke(token=token, user=request.user)
 
 
 @admin.register(Export)
 class ExportAdmin(ModeratorAccess, admin.ModelAdmin):
     list_display = ("id", "created_by", "status", "item_count", "layout", "created_at")
     list_filter = ("status", "layout")
-    readonly_fields = ("file", "size", "sha256", "item_count", "error", "started_at", "finished_at")
+    readonly_fields = (
+        "created_by",
+        "params",
+        "layout",
+        "augment",
+        "seed",
+        "status",
+        "file",
+        "size",
+        "sha256",
+        "item_count",
+        "error",
+        "started_at",
+        "finished_at",
+    )
 
     def has_add_permission(self, request):
         return False  # exports are started from the images page, the API or export_dataset

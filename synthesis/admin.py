@@ -4,6 +4,8 @@ from repository.admin import ModeratorAccess
 from synthesis.models import (
     GanModel,
     JobItem,
+    Review,
+    ReviewSettlement,
     SegmenterModel,
     StyleTemplate,
     SynthesisJob,
@@ -18,6 +20,14 @@ class ReadOnlyFiles(ModeratorAccess):
         return False
 
     def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ViewOnly(ReadOnlyFiles):
+    """Rows that carry a review decision: shown for audit, changed only by the services that
+    enforce the review rules (review_submit, review_settle)."""
+
+    def has_change_permission(self, request, obj=None):
         return False
 
 
@@ -45,8 +55,14 @@ class SynthesisJobAdmin(ReadOnlyFiles, admin.ModelAdmin):
         "created_at",
     )
     list_filter = ("kind", "status")
+    # Jobs change state through the job services (cancel, retry, the worker's claim).
     readonly_fields = (
         "kind",
+        "status",
+        "items_total",
+        "items_done",
+        "items_failed",
+        "error",
         "created_by",
         "params",
         "progress",
@@ -58,7 +74,10 @@ class SynthesisJobAdmin(ReadOnlyFiles, admin.ModelAdmin):
 
 
 @admin.register(SyntheticImage)
-class SyntheticImageAdmin(ReadOnlyFiles, admin.ModelAdmin):
+class SyntheticImageAdmin(ViewOnly, admin.ModelAdmin):
+    """Nothing synthetic is edited by hand: its status comes from dermatologist review, and its
+    claimed labels are what the reviewers approved."""
+
     list_display = (
         "id",
         "method",
@@ -149,3 +168,15 @@ class GanModelAdmin(ReadOnlyFiles, admin.ModelAdmin):
         "error",
         "job",
     )
+
+
+@admin.register(Review)
+class ReviewAdmin(ViewOnly, admin.ModelAdmin):
+    list_display = ("id", "synthetic", "reviewer", "decision", "realism", "created_at")
+    list_filter = ("decision",)
+
+
+@admin.register(ReviewSettlement)
+class ReviewSettlementAdmin(ViewOnly, admin.ModelAdmin):
+    list_display = ("id", "synthetic", "moderator", "decision", "created_at")
+    list_filter = ("decision",)

@@ -168,12 +168,27 @@ def review_submit(
     return review
 
 
-def disputed_queue(*, user):
+def conflicted(synthetic: SyntheticImage, user) -> bool:
+    """Whether the user may not judge this item: they made it, started its job, or already
+    gave it a review (a moderator who reviewed would be settling their own dispute)."""
+    return started_by(synthetic, user) or synthetic.reviews.filter(reviewer=user).exists()
+
+
+def require_moderator_for_disputes(user) -> None:
     require_authenticated(user)
     if not user.is_moderator:
         raise PermissionDenied(_("Settling disputed reviews needs the moderator role."))
+
+
+def disputed_queue(*, user):
+    """Disputed items this moderator may settle: the same conflict-of-interest rule as the
+    review queue leaves out what they made, started or reviewed."""
+    require_moderator_for_disputes(user)
     return (
         SyntheticImage.objects.filter(status=SyntheticImage.Status.DISPUTED)
+        .exclude(reviews__reviewer=user)
+        .exclude(created_by=user)
+        .exclude(Q(job__isnull=False) & Q(job__created_by=user))
         .select_related("diagnosis")
         .prefetch_related("reviews__reviewer")
         .order_by("created_at", "id")
@@ -184,7 +199,7 @@ def review_settle(
     *, synthetic: SyntheticImage, moderator, decision: str, comment: str
 ) -> ReviewSettlement:
     """A moderator's final decision on an item its reviewers disagreed on."""
-    disputed_queue(user=moderator)
+    require_moderator_for_disputes(moderator)
     errors = {}
     if decision not in ReviewSettlement.Decision.values:
         errors["decision"] = _("Choose approve or reject.")
@@ -193,6 +208,14 @@ def review_settle(
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
+        item = SyntheticImage.objects.select_related("job").get(pk=synthetic.pk)
+        if conflicted(item, moderator):
+            raise PermissionDenied(
+                _(
+                    "You made this image, started its job or reviewed it: another moderator "
+                    "settles it (conflict of interest)."
+                )
+            )
         claimed = SyntheticImage.objects.filter(
             pk=synthetic.pk, status=SyntheticImage.Status.DISPUTED
         ).update(

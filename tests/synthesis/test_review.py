@@ -11,8 +11,13 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from repository.services.moderation import image_publish
-from synthesis.models import Review, SyntheticImage
-from synthesis.services.review import review_queue, review_settle, review_submit
+from synthesis.models import Review, ReviewSettlement, SynthesisJob, SyntheticImage
+from synthesis.services.review import (
+    disputed_queue,
+    review_queue,
+    review_settle,
+    review_submit,
+)
 from tests.conftest import ingest
 from tests.factories import ModeratorFactory, ReviewerFactory
 from tests.repository.test_api_synthetic import _synthetic
@@ -46,7 +51,8 @@ def test_two_approvals_publish_an_item(item, reviewers):
     assert item.status == "approved" and SyntheticImage.objects.public().filter(pk=item.pk)
 
 
-def test_a_split_goes_to_a_moderator_who_settles_it(item, reviewers, moderator):
+def test_a_split_goes_to_a_moderator_who_settles_it(item, reviewers):
+    moderator = ModeratorFactory()  # not the one who made the item
     review_submit(synthetic=item, reviewer=reviewers[0], **APPROVE)
     review_submit(synthetic=item, reviewer=reviewers[1], **REJECT)
     item.refresh_from_db()
@@ -59,6 +65,36 @@ def test_a_split_goes_to_a_moderator_who_settles_it(item, reviewers, moderator):
     assert item.status == "rejected"
     with pytest.raises(ValidationError, match="not awaiting"):
         review_settle(synthetic=item, moderator=moderator, decision="approve", comment="again")
+
+
+def test_settling_follows_the_conflict_of_interest_rule_of_reviewing(
+    client, item, reviewers, moderator
+):
+    """Who started the job, made the image or reviewed it may not settle its dispute."""
+    job_starter, moderator_reviewer, independent = (
+        ModeratorFactory(),
+        ModeratorFactory(is_reviewer=True),
+        ModeratorFactory(),
+    )
+    item.job = SynthesisJob.objects.create(kind="tone_transfer", created_by=job_starter)
+    item.save(update_fields=["job"])
+    review_submit(synthetic=item, reviewer=moderator_reviewer, **APPROVE)
+    review_submit(synthetic=item, reviewer=reviewers[1], **REJECT)
+    item.refresh_from_db()
+    assert item.status == "disputed"
+    url = reverse("synthesis-review-settle", args=[item.pk])
+    for conflicted in (moderator, job_starter, moderator_reviewer):
+        with pytest.raises(PermissionDenied, match="conflict of interest"):
+            review_settle(synthetic=item, moderator=conflicted, decision="approve", comment="ok")
+        assert item not in disputed_queue(user=conflicted)
+        client.force_login(conflicted)
+        page = client.post(url, {f"{item.pk}-decision": "approve", f"{item.pk}-comment": "ok"})
+        assert page.status_code == 403
+    item.refresh_from_db()
+    assert item.status == "disputed" and not ReviewSettlement.objects.exists()
+    assert item in disputed_queue(user=independent)
+    review_settle(synthetic=item, moderator=independent, decision="approve", comment="fine")
+    assert item.status == "approved"
 
 
 def test_two_rejections_reject_and_the_item_stays_for_audit(item, reviewers):
@@ -195,7 +231,8 @@ def test_the_item_page_refuses_twice_own_job_and_no_role(client, item, reviewers
     assert Review.objects.count() == 1
 
 
-def test_the_moderator_settles_from_the_disputed_page(client, item, reviewers, moderator):
+def test_the_moderator_settles_from_the_disputed_page(client, item, reviewers):
+    moderator = ModeratorFactory()  # not the one who made the item
     review_submit(synthetic=item, reviewer=reviewers[0], **APPROVE)
     review_submit(synthetic=item, reviewer=reviewers[1], **REJECT)
     client.force_login(reviewers[0])

@@ -46,5 +46,6 @@ def test_reviewed_worker_output_is_published_or_disputed(seeded_db, celery_worke
     rows = api.get("/api/v1/images/?origin=synthetic").json()["results"]
     assert [(r["origin"], r["id"]) for r in rows] == [("synthetic", a.pk)]
     assert SyntheticImage.objects.get(pk=b.pk).status == SyntheticImage.Status.DISPUTED
-    assert list(disputed_queue(user=moderator)) == [b]
+    assert list(disputed_queue(user=ModeratorFactory())) == [b]
+    assert list(disputed_queue(user=moderator)) == []  # they started the job
     assert api.get(f"/api/v1/synthetic-images/{b.pk}/").status_code == 404
