@@ -3,6 +3,12 @@ from django.urls import include, path
 
 admin.site.site_header = "PixGen administration"
 
+# The site's own pages for errors, and JSON under /api/ (repository/views/errors.py).
+handler400 = "repository.views.errors.bad_request"
+handler403 = "repository.views.errors.permission_denied"
+handler404 = "repository.views.errors.page_not_found"
+handler500 = "repository.views.errors.server_error"
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),

@@ -39,6 +39,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "repository.middleware.reject_nul_bytes",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 

@@ -76,16 +76,27 @@ def _int(lo: int, hi: int):
 
 
 def _moment(name: str, value: str) -> dt.datetime:
-    moment = parse_datetime(value)
+    """An ISO date or datetime; one that is well formed but impossible (month 13, 30 February,
+    year 0, an offset of 99 hours, an instant outside years 1–9999 in UTC) is refused too."""
+    try:
+        moment = parse_datetime(value)
+        if moment is None:
+            day = parse_date(value)
+            if day is not None:
+                moment = dt.datetime.combine(day, dt.time.min)
+        if moment is not None:
+            moment = moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment
+            # In UTC: PostgreSQL refuses offsets past ±15:59, and an instant outside years
+            # 1–9999 raises here instead of in the database.
+            moment = moment.astimezone(dt.UTC)
+    except (ValueError, OverflowError):
+        raise ValidationError(
+            {name: _("%(v)r is not a real date or time.") % {"v": value}}
+        ) from None
     if moment is None:
-        day = parse_date(value)
-        if day is None:
-            raise ValidationError(
-                {name: _("%(v)r is not a date (YYYY-MM-DD) or an ISO datetime.") % {"v": value}}
-            )
-        moment = dt.datetime.combine(day, dt.time.min)
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.UTC)
+        raise ValidationError(
+            {name: _("%(v)r is not a date (YYYY-MM-DD) or an ISO datetime.") % {"v": value}}
+        )
     return moment
 
 
@@ -164,8 +175,21 @@ class CatalogueQuery:
         return out
 
 
+def _values(params, name: str) -> list[str]:
+    values = params.getlist(name) if hasattr(params, "getlist") else [params[name]]
+    return [str(v) for v in values]
+
+
 def catalogue_query(params, *, extra_control: set[str] = frozenset()) -> CatalogueQuery:
     """Parse query parameters (a QueryDict or dict of strings); unknown names are an error."""
+    nul = sorted(k for k in params if "\x00" in k or any("\x00" in v for v in _values(params, k)))
+    if nul:
+        raise ValidationError(
+            {
+                "detail": _("Filters may not contain NUL characters (%(names)s).")
+                % {"names": ", ".join(repr(k) for k in nul)}
+            }
+        )
     unknown = sorted(set(params) - set(FILTERS) - CONTROL - set(extra_control))
     if unknown:
         raise ValidationError(
