@@ -2,7 +2,9 @@
 
 import hashlib
 import io
+import struct
 import warnings
+import zlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -58,13 +60,25 @@ def _open_checked(data: bytes, *, max_pixels: int) -> Image.Image:
         raise ImageRejected(
             "The file is not an image PixGen can read (JPEG, PNG or WebP)."
         ) from None
-    except (OSError, SyntaxError, ValueError) as exc:
+    except (OSError, SyntaxError, ValueError, struct.error, zlib.error) as exc:
         raise ImageRejected(f"The image could not be decoded completely ({exc}).") from None
     return image
 
 
+HIGH_BIT_DEPTH_MODES = ("I", "I;16", "I;16B", "I;16L", "I;16N")
+
+
+def _eight_bit(image: Image.Image) -> Image.Image:
+    """16-bit greyscale (PNG) -> 8-bit greyscale by scaling, not clipping: Pillow's own convert
+    clips every sample above 255, which turns an ordinary 16-bit image white."""
+    if image.mode not in HIGH_BIT_DEPTH_MODES:
+        return image
+    samples = np.clip(np.asarray(image, dtype=np.float64), 0, 65535)
+    return Image.fromarray(np.round(samples / 257).astype(np.uint8), mode="L")
+
+
 def _to_rgb(image: Image.Image) -> Image.Image:
-    image = ImageOps.exif_transpose(image)
+    image = _eight_bit(ImageOps.exif_transpose(image))
     if image.mode in ("RGBA", "LA") or (image.mode == "P" and "transparency" in image.info):
         rgba = image.convert("RGBA")
         background = Image.new("RGB", rgba.size, (255, 255, 255))
@@ -113,18 +127,36 @@ def decode_rgb(data: bytes) -> np.ndarray:
         return np.asarray(image.convert("RGB"))
 
 
-def decode_mask(data: bytes, *, size: tuple[int, int] | None = None) -> np.ndarray:
-    """A mask file (any mode; lesion where >= 128) -> HxW bool, checked against (width, height)."""
+def decode_mask(
+    data: bytes, *, size: tuple[int, int] | None = None, max_pixels: int = 100_000_000
+) -> np.ndarray:
+    """A mask file (any mode; lesion where >= half the range) -> HxW bool, checked against
+    (width, height) before its pixels are decoded. Any file that does not decode completely is
+    an ImageRejected with the reason, never a Pillow error."""
     try:
-        with Image.open(io.BytesIO(data)) as image:
-            if size is not None and image.size != size:
-                raise ImageRejected(
-                    f"The mask is {image.width}×{image.height} but the image is "
-                    f"{size[0]}×{size[1]}; they must match."
-                )
-            return np.asarray(image.convert("L")) >= 128
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as image:
+                if size is not None and image.size != size:
+                    raise ImageRejected(
+                        f"The mask is {image.width}×{image.height} but the image is "
+                        f"{size[0]}×{size[1]}; they must match."
+                    )
+                if image.width * image.height > max_pixels:
+                    raise ImageRejected(
+                        f"The mask is {image.width}×{image.height} pixels; the limit is "
+                        f"{max_pixels:,} pixels."
+                    )
+                image.load()
+                return np.asarray(_eight_bit(image).convert("L")) >= 128
+    except ImageRejected:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ImageRejected("The mask declares more pixels than PixGen accepts.") from None
     except UnidentifiedImageError:
         raise ImageRejected("The mask is not an image PixGen can read (PNG).") from None
+    except (OSError, SyntaxError, ValueError, struct.error, zlib.error) as exc:
+        raise ImageRejected(f"The mask could not be decoded completely ({exc}).") from None
 
 
 def encode_mask(mask: np.ndarray) -> bytes:

@@ -118,6 +118,11 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
     "EXCEPTION_HANDLER": "repository.api.errors.exception_handler",
+    "DEFAULT_PARSER_CLASSES": [
+        "repository.api.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "repository.api.parsers.MultiPartParser",
+    ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_THROTTLE_CLASSES": [
         "repository.api.throttling.AnonRateThrottle",

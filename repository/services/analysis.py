@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from repository.imaging import ImageRejected, decode_mask, decode_rgb, encode_mask
 from repository.models import LesionImage
+from repository.services.ingest import too_large_message
 from repository.vocabulary import Modality
 from synthesis.ml.fitzpatrick import group_of
 from synthesis.ml.skin_tone import SkinTone, measure_skin_tone
@@ -114,8 +115,14 @@ def image_mask_replace(*, image: LesionImage, user, mask_data: bytes) -> LesionI
     """A moderator or the contributor uploads a corrected mask; tone is measured again."""
     if not (user.is_moderator or image.contributor_id == user.pk):
         raise PermissionDenied(_("Only the contributor or a moderator can correct the mask."))
+    if len(mask_data) > settings.PIXGEN_MAX_UPLOAD_BYTES:
+        raise ValidationError(
+            {"mask": too_large_message(len(mask_data), settings.PIXGEN_MAX_UPLOAD_BYTES)}
+        )
     try:
-        mask = decode_mask(mask_data, size=(image.width, image.height))
+        mask = decode_mask(
+            mask_data, size=(image.width, image.height), max_pixels=settings.PIXGEN_MAX_IMAGE_PIXELS
+        )
     except ImageRejected as exc:
         raise ValidationError({"mask": str(exc)}) from None
     if not mask.any():

@@ -51,19 +51,40 @@ def read_csv_rows(data: bytes) -> list[dict[str, str]]:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise ValidationError({"csv": _("The CSV must be UTF-8 text.")}) from None
-    reader = csv.DictReader(io.StringIO(text))
-    columns = [c.strip().lower() for c in reader.fieldnames or []]
-    missing = [c for c in REQUIRED_COLUMNS if c not in columns]
-    if missing:
+    if "\x00" in text:
+        line = text.count("\n", 0, text.index("\x00")) + 1
         raise ValidationError(
-            {"csv": _("The CSV lacks the column(s): %(cols)s.") % {"cols": ", ".join(missing)}}
+            {"csv": _("The CSV contains a NUL character (line %(line)s).") % {"line": line}}
         )
-    rows = [
-        {(k or "").strip().lower(): (v or "").strip() for k, v in row.items()} for row in reader
-    ]
+    reader = csv.DictReader(io.StringIO(text))
+    try:
+        columns = [c.strip().lower() for c in reader.fieldnames or []]
+        missing = [c for c in REQUIRED_COLUMNS if c not in columns]
+        if missing:
+            raise ValidationError(
+                {"csv": _("The CSV lacks the column(s): %(cols)s.") % {"cols": ", ".join(missing)}}
+            )
+        rows = [
+            {(k or "").strip().lower(): (v or "").strip() for k, v in row.items() if k is not None}
+            for row in reader
+        ]
+    except csv.Error as exc:
+        raise ValidationError({"csv": _csv_error_message(exc, reader.line_num)}) from None
     if not rows:
         raise ValidationError({"csv": _("The CSV has no rows.")})
     return rows
+
+
+def _csv_error_message(exc: csv.Error, line: int) -> str:
+    if "field larger than field limit" in str(exc):
+        return _("A field on line %(line)s is too long (the limit is %(limit)s characters).") % {
+            "line": line,
+            "limit": f"{csv.field_size_limit():,}",
+        }
+    return _("The CSV cannot be read at line %(line)s: %(reason)s.") % {
+        "line": line,
+        "reason": exc,
+    }
 
 
 def _row_metadata(row: dict[str, str], defaults: dict) -> ImageMetadata:

@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
+from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
@@ -18,11 +19,25 @@ from repository.services.permissions import require_verified_clinician
 logger = logging.getLogger(__name__)
 
 
-def read_limited(fileobj, *, max_bytes: int) -> bytes:
-    """Read at most one byte past the cap, so an oversized upload is refused without loading it."""
+def read_limited(fileobj, *, max_bytes: int, field: str = "image") -> bytes:
+    """Read at most one byte past the cap, so an oversized upload is refused without loading
+    it; the refusal gives the file's real size when the upload knows it."""
     if hasattr(fileobj, "seek"):
         fileobj.seek(0)
-    return fileobj.read(max_bytes + 1)
+    data = fileobj.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise ValidationError({field: too_large_message(getattr(fileobj, "size", None), max_bytes)})
+    return data
+
+
+def too_large_message(size: int | None, max_bytes: int) -> str:
+    limit = filesizeformat(max_bytes)
+    if size is None or size <= max_bytes:
+        return _("The file is larger than allowed; the limit is %(limit)s.") % {"limit": limit}
+    return _("The file is %(size)s; the limit is %(limit)s.") % {
+        "size": filesizeformat(size),
+        "limit": limit,
+    }
 
 
 def upload_deidentify(data: bytes, *, field: str = "image") -> CleanImage:

@@ -103,7 +103,13 @@ class ImageMetadata:
         if request in (None, ""):
             return None
         if not isinstance(request, ImageRequest):
-            request = ImageRequest.objects.filter(pk=request).first()
+            number = _whole(request)
+            if not number or not 1 <= number < 2**63:
+                errors["request"] = _("%(v)r is not the number of an image request.") % {
+                    "v": request
+                }
+                return None
+            request = ImageRequest.objects.filter(pk=number).first()
             if request is None:
                 errors["request"] = _("That image request does not exist.")
                 return None

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -10,6 +11,7 @@ from django.views.decorators.http import require_POST
 from repository.forms import ImageFilterForm, MaskUploadForm
 from repository.models import LesionImage
 from repository.services.analysis import image_mask_replace
+from repository.services.ingest import read_limited
 from repository.services.moderation import image_withdraw
 from repository.views.common import apply_errors
 
@@ -91,9 +93,10 @@ def mask_upload(request, pk: int):
     form = MaskUploadForm(request.POST, request.FILES)
     if form.is_valid():
         try:
-            image_mask_replace(
-                image=image, user=request.user, mask_data=form.cleaned_data["mask"].read()
+            mask_data = read_limited(
+                form.cleaned_data["mask"], max_bytes=settings.PIXGEN_MAX_UPLOAD_BYTES, field="mask"
             )
+            image_mask_replace(image=image, user=request.user, mask_data=mask_data)
             messages.success(request, _("The mask was replaced and the skin tone measured again."))
             return redirect("image-detail", pk=pk)
         except ValidationError as exc:

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -6,6 +7,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from repository.models import LesionImage
+from repository.services.ingest import read_limited
 from repository.views.common import apply_errors
 from synthesis.forms import StyleTemplateForm
 from synthesis.models import StyleTemplate
@@ -42,7 +44,9 @@ def template_create(request):
                     user=request.user,
                     name=data["name"],
                     fitzpatrick=data["fitzpatrick"],
-                    data=data["patch"].read(),
+                    data=read_limited(
+                        data["patch"], max_bytes=settings.PIXGEN_MAX_UPLOAD_BYTES, field="patch"
+                    ),
                 )
             else:
                 image = LesionImage.objects.filter(pk=data["image"]).first()
