@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | sha1sum | cut -c1-12)
 MAGENTA_STAMP := $(VENV)/.magenta-$(shell sha1sum requirements-magenta.txt | cut -c1-12)
 
-.PHONY: demo test lint format chromium bench-ingest worker web
+.PHONY: demo test lint format chromium gettext messages makemessages bench-ingest worker web
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,7 +18,7 @@ $(MAGENTA_STAMP): $(STAMP) requirements-magenta.txt
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-magenta.txt
 	@rm -f $(VENV)/.magenta-* && touch $@
 
-demo: $(STAMP)
+demo: $(STAMP) messages
 	$(BIN)/python manage.py rundemo
 
 # Browser tests drive Debian's Chromium; install it when it is missing and we may.
@@ -28,6 +28,25 @@ chromium:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "chromium is missing and cannot be installed here: browser tests will fail"; fi; }
 
+# Translations: gettext's msgfmt compiles locale/<lang>/LC_MESSAGES/*.po into the .mo files
+# Django reads (the .mo files are built, never committed). Install gettext when missing and we may.
+gettext:
+	@command -v msgfmt >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gettext >/dev/null; \
+	  else echo "gettext (msgfmt) is missing and cannot be installed here: install it"; exit 1; fi; }
+
+messages: $(STAMP) gettext
+	$(BIN)/python manage.py compilemessages --ignore=.venv --ignore=node_modules -v 0
+
+# After changing marked strings: extract them into the ja and id catalogues, then translate the
+# new or fuzzy entries (README, "Languages").
+makemessages: $(STAMP) gettext
+	$(BIN)/python manage.py makemessages -l ja -l id --no-location --no-obsolete \
+	  --ignore=.venv --ignore=node_modules --ignore=tests --ignore=bench --ignore=var
+	@# A creation date in the header would make every branch's catalogue conflict.
+	@sed -i '/^"POT-Creation-Date:/d' locale/*/LC_MESSAGES/django.po
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -36,7 +55,7 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-test: $(STAMP) $(MAGENTA_STAMP) chromium lint
+test: $(STAMP) $(MAGENTA_STAMP) chromium messages lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench-ingest: $(STAMP)

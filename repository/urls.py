@@ -7,6 +7,7 @@ from repository.views import (
     images,
     media,
     moderation,
+    preferences,
     releases,
     requests,
     upload,
@@ -15,6 +16,7 @@ from repository.views import (
 urlpatterns = [
     path("", home.home, name="home"),
     path("coverage/", home.coverage, name="coverage"),
+    path("preferences/", preferences.preferences_update, name="preferences"),
     path("accounts/signup/", accounts.signup, name="signup"),
     path("account/", accounts.account, name="account"),
     path("account/verification/", accounts.apply_verification, name="apply-verification"),

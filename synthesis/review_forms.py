@@ -31,7 +31,7 @@ class ReviewFilterForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["diagnosis"].choices = [("", _("any"))] + [
-            (d.code, f"{d.name} ({d.code})") for d in Diagnosis.objects.order_by("name")
+            (d.code, str(d)) for d in Diagnosis.objects.order_by("name")
         ]
 
     def filters(self) -> dict:

@@ -38,6 +38,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "repository.language.PreferredLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "repository.middleware.reject_nul_bytes",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -57,6 +58,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
+                "repository.context_processors.preferences",
             ],
         },
     },
@@ -74,7 +76,13 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "en"
-LANGUAGES = [("en", _("English"))]
+# Each language is offered by its own name (see the switcher in templates/base.html).
+LANGUAGES = [("en", _("English")), ("ja", _("Japanese")), ("id", _("Indonesian"))]
+LANGUAGE_COOKIE_NAME = "pixgen_language"
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+# Our own English formats (ISO dates); Japanese and Indonesian use Django's locale formats.
+FORMAT_MODULE_PATH = ["pixgen.formats"]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True

@@ -1,4 +1,5 @@
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 
@@ -23,4 +24,10 @@ class Diagnosis(models.Model):
         verbose_name_plural = _("diagnoses")
 
     def __str__(self) -> str:
-        return f"{self.name} ({self.code})"
+        return f"{self.display_name} ({self.code})"
+
+    @property
+    def display_name(self) -> str:
+        """The name in the reader's language: the seeded vocabulary is translated (its names are
+        in the message catalogues); a name a moderator added reads as typed until it is too."""
+        return gettext(self.name) if self.name else self.name

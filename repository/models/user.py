@@ -1,6 +1,13 @@
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+
+class Theme(models.TextChoices):
+    SYSTEM = "system", _("System")
+    LIGHT = "light", _("Light")
+    DARK = "dark", _("Dark")
 
 
 class User(AbstractUser):
@@ -13,6 +20,11 @@ class User(AbstractUser):
     data_terms_accepted_at = models.DateTimeField(
         _("data-use terms accepted"), null=True, blank=True
     )
+    # Preferences: blank language means "as the browser asks" (cookie, then Accept-Language).
+    language = models.CharField(
+        _("language"), max_length=10, blank=True, choices=settings.LANGUAGES
+    )
+    theme = models.CharField(_("colour theme"), max_length=10, blank=True, choices=Theme.choices)
 
     @property
     def is_verified_clinician(self) -> bool:

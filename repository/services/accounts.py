@@ -4,6 +4,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from repository.models import ApiToken, ClinicianApplication, User
 from repository.services.notifications import notify
@@ -59,14 +60,17 @@ def clinician_decide(
         if approve:
             notify(
                 user=application.user,
-                subject=_("You are verified"),
-                body=_("Your clinician verification was approved. You can now contribute images."),
+                subject=gettext_lazy("You are verified"),
+                body=gettext_lazy(
+                    "Your clinician verification was approved. You can now contribute images."
+                ),
             )
         else:
             notify(
                 user=application.user,
-                subject=_("Your verification was not approved"),
-                body=_("Your clinician verification was rejected: %(reason)s") % {"reason": reason},
+                subject=gettext_lazy("Your verification was not approved"),
+                body=gettext_lazy("Your clinician verification was rejected: %(reason)s"),
+                params={"reason": reason},
             )
     return application
 

@@ -5,6 +5,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from repository.models import LesionImage, User
 from repository.services.notifications import notify
@@ -44,9 +45,9 @@ def image_reject(*, image: LesionImage, moderator: User, reason: str) -> LesionI
     image = _decide(image=image, moderator=moderator, status=Status.REJECTED, reason=reason)
     notify(
         user=image.contributor,
-        subject=_("Image #%(id)s was not published") % {"id": image.pk},
-        body=_("A moderator rejected image #%(id)s: %(reason)s")
-        % {"id": image.pk, "reason": reason},
+        subject=gettext_lazy("Image #%(id)s was not published"),
+        body=gettext_lazy("A moderator rejected image #%(id)s: %(reason)s"),
+        params={"id": image.pk, "reason": reason},
     )
     return image
 

@@ -5,6 +5,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from repository.models import Diagnosis, ImageRequest, User
 from repository.services.notifications import notify
@@ -72,9 +73,11 @@ def request_refresh(*, request: ImageRequest) -> ImageRequest:
             url = reverse("request-detail", args=[request.pk])
             notify(
                 user=request.requester,
-                subject=_("Your image request is fulfilled"),
-                body=_("Your request for %(request)s now has %(n)s public images: %(url)s")
-                % {"request": request, "n": request.public_count(), "url": url},
+                subject=gettext_lazy("Your image request is fulfilled"),
+                body=gettext_lazy(
+                    "Your request for %(request)s now has %(n)s public images: %(url)s"
+                ),
+                params={"request": request, "n": request.public_count(), "url": url},
             )
     return request
 
