@@ -16,8 +16,23 @@ ImageFile.LOAD_TRUNCATED_IMAGES = False
 ACCEPTED_FORMATS = {"JPEG": "jpg", "MPO": "jpg", "PNG": "png", "WEBP": "png"}
 
 
+def gettext_noop(message: str) -> str:
+    """Marks a message for the translation catalogues (makemessages knows this name) without
+    importing Django; whoever shows it translates it (ImageRejected.translated)."""
+    return message
+
+
 class ImageRejected(ValueError):
     """The file is not an image PixGen accepts; the message says why, for the uploader."""
+
+    def __init__(self, message: str, **params: object) -> None:
+        self.message, self.params = message, params
+        super().__init__(message % params if params else message)
+
+    def translated(self, gettext) -> str:
+        """The message in the active language, given Django's gettext."""
+        text = gettext(self.message)
+        return text % self.params if self.params else text
 
 
 @dataclass(frozen=True)
@@ -44,24 +59,30 @@ def _open_checked(data: bytes, *, max_pixels: int) -> Image.Image:
             image = Image.open(io.BytesIO(data))
             if image.format not in ACCEPTED_FORMATS:
                 raise ImageRejected(
-                    f"{image.format or 'This'} files are not accepted; upload JPEG, PNG or WebP."
+                    gettext_noop("%(format)s files are not accepted; upload JPEG, PNG or WebP."),
+                    format=image.format or "?",
                 )
             if image.width * image.height > max_pixels:
                 raise ImageRejected(
-                    f"The image is {image.width}×{image.height} pixels; the limit is "
-                    f"{max_pixels:,} pixels."
+                    gettext_noop("The image is %(size)s pixels; the limit is %(limit)s pixels."),
+                    size=f"{image.width}×{image.height}",
+                    limit=f"{max_pixels:,}",
                 )
             image.load()
     except ImageRejected:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise ImageRejected("The image declares more pixels than PixGen accepts.") from None
+        raise ImageRejected(
+            gettext_noop("The image declares more pixels than PixGen accepts.")
+        ) from None
     except UnidentifiedImageError:
         raise ImageRejected(
-            "The file is not an image PixGen can read (JPEG, PNG or WebP)."
+            gettext_noop("The file is not an image PixGen can read (JPEG, PNG or WebP).")
         ) from None
     except (OSError, SyntaxError, ValueError, struct.error, zlib.error) as exc:
-        raise ImageRejected(f"The image could not be decoded completely ({exc}).") from None
+        raise ImageRejected(
+            gettext_noop("The image could not be decoded completely (%(error)s)."), error=exc
+        ) from None
     return image
 
 
@@ -92,10 +113,12 @@ def _to_rgb(image: Image.Image) -> Image.Image:
 def deidentify(data: bytes, *, max_bytes: int, max_pixels: int, thumbnail_size: int) -> CleanImage:
     """Check a raw upload and return the re-encoded, metadata-free master and its thumbnail."""
     if not data:
-        raise ImageRejected("The file is empty.")
+        raise ImageRejected(gettext_noop("The file is empty."))
     if len(data) > max_bytes:
         raise ImageRejected(
-            f"The file is {len(data) / 1048576:.1f} MB; the limit is {max_bytes / 1048576:.0f} MB."
+            gettext_noop("The file is %(size)s MB; the limit is %(limit)s MB."),
+            size=f"{len(data) / 1048576:.1f}",
+            limit=f"{max_bytes / 1048576:.0f}",
         )
     source = _open_checked(data, max_pixels=max_pixels)
     source_format = source.format
@@ -139,24 +162,34 @@ def decode_mask(
             with Image.open(io.BytesIO(data)) as image:
                 if size is not None and image.size != size:
                     raise ImageRejected(
-                        f"The mask is {image.width}×{image.height} but the image is "
-                        f"{size[0]}×{size[1]}; they must match."
+                        gettext_noop(
+                            "The mask is %(mask)s but the image is %(image)s; they must match."
+                        ),
+                        mask=f"{image.width}×{image.height}",
+                        image=f"{size[0]}×{size[1]}",
                     )
                 if image.width * image.height > max_pixels:
                     raise ImageRejected(
-                        f"The mask is {image.width}×{image.height} pixels; the limit is "
-                        f"{max_pixels:,} pixels."
+                        gettext_noop("The mask is %(size)s pixels; the limit is %(limit)s pixels."),
+                        size=f"{image.width}×{image.height}",
+                        limit=f"{max_pixels:,}",
                     )
                 image.load()
                 return np.asarray(_eight_bit(image).convert("L")) >= 128
     except ImageRejected:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise ImageRejected("The mask declares more pixels than PixGen accepts.") from None
+        raise ImageRejected(
+            gettext_noop("The mask declares more pixels than PixGen accepts.")
+        ) from None
     except UnidentifiedImageError:
-        raise ImageRejected("The mask is not an image PixGen can read (PNG).") from None
+        raise ImageRejected(
+            gettext_noop("The mask is not an image PixGen can read (PNG).")
+        ) from None
     except (OSError, SyntaxError, ValueError, struct.error, zlib.error) as exc:
-        raise ImageRejected(f"The mask could not be decoded completely ({exc}).") from None
+        raise ImageRejected(
+            gettext_noop("The mask could not be decoded completely (%(error)s)."), error=exc
+        ) from None
 
 
 def encode_mask(mask: np.ndarray) -> bytes:

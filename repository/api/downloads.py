@@ -3,6 +3,7 @@
 from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import permissions, serializers, status
 from rest_framework.response import Response
@@ -91,8 +92,11 @@ class Exports(APIView):
         if not plan.streams:
             return Response(
                 {
-                    "detail": f"{plan.item_count} images is a large export: POST the same query "
-                    "to /api/v1/exports/ and download it when it is built."
+                    "detail": _(
+                        "%(n)s images is a large export: POST the same query to /api/v1/exports/ "
+                        "and download it when it is built."
+                    )
+                    % {"n": plan.item_count}
                 },
                 status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
             )
@@ -112,7 +116,7 @@ class Exports(APIView):
     def post(self, request):
         if not request.user.is_authenticated:
             return Response(
-                {"detail": "Sign in or send a token to build an export."},
+                {"detail": _("Sign in or send a token to build an export.")},
                 status=status.HTTP_401_UNAUTHORIZED,
             )
         plan = export_plan(params=request.query_params)

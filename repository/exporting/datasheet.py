@@ -4,6 +4,9 @@ import json
 import tomllib
 from pathlib import Path
 
+from django.utils import translation
+from django.utils.translation import gettext as _
+
 from repository.exporting.licences import LICENCE_NAMES
 from repository.exporting.spec import ArchiveSpec, Tally
 from synthesis.ml.fitzpatrick import ROMAN
@@ -21,89 +24,134 @@ def pixgen_version() -> str:
 def _matrix(tally: Tally) -> list[str]:
     diagnoses = sorted({dx for dx, _f in tally.cells})
     types = sorted({f for _dx, f in tally.cells})
-    head = ["diagnosis", *(ROMAN.get(f, "unlabelled") for f in types), "total"]
+    head = [_("diagnosis"), *(ROMAN.get(f, _("unlabelled")) for f in types), _("total")]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for dx in diagnoses:
         cells = [tally.cells[(dx, f)] for f in types]
         lines.append("| " + " | ".join([dx, *map(str, cells), str(sum(cells))]) + " |")
     totals = [sum(tally.cells[(dx, f)] for dx in diagnoses) for f in types]
-    lines.append("| " + " | ".join(["**total**", *map(str, totals), str(tally.total)]) + " |")
+    total = "**" + _("total") + "**"
+    lines.append("| " + " | ".join([total, *map(str, totals), str(tally.total)]) + " |")
     return lines
 
 
 def readme(*, spec: ArchiveSpec, tally: Tally) -> str:
+    """The datasheet in the spec's language (releases are always English: same bytes for all)."""
+    with translation.override(spec.language):
+        return _readme(spec=spec, tally=tally)
+
+
+def _readme(*, spec: ArchiveSpec, tally: Tally) -> str:
     layout = {
-        "flat": "flat: every image under `images/`.",
-        "imagefolder": "one folder per diagnosis, `images/<diagnosis>/` (loads with "
-        "`torchvision.datasets.ImageFolder(root='images')`).",
+        "flat": _("flat: every image under `images/`."),
+        "imagefolder": _(
+            "one folder per diagnosis, `images/<diagnosis>/` (loads with "
+            "`torchvision.datasets.ImageFolder(root='images')`)."
+        ),
     }[spec.layout]
+    filters = json.dumps(spec.filters, sort_keys=True) if spec.filters else _("none")
     lines = [
         f"# {spec.title}",
         "",
-        "Dermatology images on darker skin (Fitzpatrick IV-VI) from PixGen, an open repository",
-        "where verified clinicians contribute de-identified images and synthetic images are",
-        "published only after dermatologist review.",
+        _(
+            "Dermatology images on darker skin (Fitzpatrick IV-VI) from PixGen, an open "
+            "repository where verified clinicians contribute de-identified images and synthetic "
+            "images are published only after dermatologist review."
+        ),
         "",
-        "## What is in it",
+        "## " + _("What is in it"),
         "",
-        f"- {tally.total} image(s): {tally.origins['real']} real, "
-        f"{tally.origins['synthetic']} synthetic; {tally.masks} lesion mask(s).",
-        f"- Layout: {layout}",
-        "- `metadata.csv` and `metadata.jsonl`: one row per image (labels, provenance, file",
-        "  paths, SHA-256 of each file, augmentation parameters).",
-        "- `LICENSES.md`: licences and credit lines, by licence and contributor.",
-        "- `croissant.json`: Croissant 1.0 metadata; `SHA256SUMS`: `sha256sum -c SHA256SUMS`.",
+        "- "
+        + _("%(total)s image(s): %(real)s real, %(synthetic)s synthetic; %(masks)s lesion mask(s).")
+        % {
+            "total": tally.total,
+            "real": tally.origins["real"],
+            "synthetic": tally.origins["synthetic"],
+            "masks": tally.masks,
+        },
+        "- " + _("Layout: %(layout)s") % {"layout": layout},
+        "- "
+        + _(
+            "`metadata.csv` and `metadata.jsonl`: one row per image (labels, provenance, file "
+            "paths, SHA-256 of each file, augmentation parameters)."
+        ),
+        "- " + _("`LICENSES.md`: licences and credit lines, by licence and contributor."),
+        "- "
+        + _("`croissant.json`: Croissant 1.0 metadata; `SHA256SUMS`: `sha256sum -c SHA256SUMS`."),
         "",
-        "**Synthetic images are labelled** (`origin` = `synthetic`, with method, backend, model",
-        "version, seed and source image in the metadata) and each was **reviewed and approved by",
-        "a dermatologist** before publication. Do not report them as clinical photographs.",
+        _(
+            "**Synthetic images are labelled** (`origin` = `synthetic`, with method, backend, "
+            "model version, seed and source image in the metadata) and each was **reviewed and "
+            "approved by a dermatologist** before publication. Do not report them as clinical "
+            "photographs."
+        ),
         "",
-        "## Counts per diagnosis and Fitzpatrick type",
+        "## " + _("Counts per diagnosis and Fitzpatrick type"),
         "",
         *_matrix(tally),
         "",
-        "## How it was made",
+        "## " + _("How it was made"),
         "",
-        f"- Created: {spec.created_at.isoformat()} by PixGen {spec.version or pixgen_version()}.",
-        "- Real images were de-identified at upload (re-encoded from pixels: no EXIF, GPS or",
-        "  other embedded data), checked by a moderator, and published with patient consent",
-        "  attested by the contributing clinician. Ages are 5-year bins.",
-        "- Only public images are included: pending, rejected and withdrawn images, and",
-        "  synthetic images not approved in review (or whose source was withdrawn), are not.",
-        f"- Filters: `{json.dumps(spec.filters, sort_keys=True) if spec.filters else 'none'}`.",
+        "- "
+        + _("Created: %(when)s by PixGen %(version)s.")
+        % {"when": spec.created_at.isoformat(), "version": spec.version or pixgen_version()},
+        "- "
+        + _(
+            "Real images were de-identified at upload (re-encoded from pixels: no EXIF, GPS or "
+            "other embedded data), checked by a moderator, and published with patient consent "
+            "attested by the contributing clinician. Ages are 5-year bins."
+        ),
+        "- "
+        + _(
+            "Only public images are included: pending, rejected and withdrawn images, and "
+            "synthetic images not approved in review (or whose source was withdrawn), are not."
+        ),
+        "- " + _("Filters: `%(filters)s`.") % {"filters": filters},
     ]
     if spec.augment:
         lines.append(
-            f"- Augmentations: {', '.join(spec.augment)} with seed {spec.seed}; the parameters"
-            " of each image are in the `augmentation` column (same seed, same files)."
+            "- "
+            + _(
+                "Augmentations: %(kinds)s with seed %(seed)s; the parameters of each image are "
+                "in the `augmentation` column (same seed, same files)."
+            )
+            % {"kinds": ", ".join(spec.augment), "seed": spec.seed}
         )
     else:
-        lines.append("- Augmentations: none (the stored images, unchanged).")
-    lines += ["", "## Licences", ""]
+        lines.append("- " + _("Augmentations: none (the stored images, unchanged)."))
+    lines += ["", "## " + _("Licences"), ""]
     for licence in tally.licences:
         n = sum(sum(c.values()) for (lic, _c), c in tally.credits.items() if lic == licence)
-        lines.append(f"- {LICENCE_NAMES.get(licence, (licence,))[0]} ({licence}): {n} image(s)")
-    lines.append("- See `LICENSES.md` for credit lines; some licences forbid commercial use.")
+        name = LICENCE_NAMES.get(licence, (licence,))[0]
+        lines.append(
+            "- "
+            + _("%(name)s (%(code)s): %(n)s image(s)") % {"name": name, "code": licence, "n": n}
+        )
+    lines.append(
+        "- " + _("See `LICENSES.md` for credit lines; some licences forbid commercial use.")
+    )
     if spec.release_tag:
-        lines += ["", f"## Release {spec.release_tag}", ""]
+        lines += ["", "## " + _("Release %(tag)s") % {"tag": spec.release_tag}, ""]
         if spec.notes:
             lines += [spec.notes, ""]
         lines.append(_withdrawals(spec))
     if spec.cite_as:
-        lines += ["", "## How to cite", "", spec.cite_as]
+        lines += ["", "## " + _("How to cite"), "", spec.cite_as]
     return "\n".join(lines) + "\n"
 
 
 def _withdrawals(spec: ArchiveSpec) -> str:
     if not spec.previous_release:
-        return "This is the first release."
+        return _("This is the first release.")
     if not spec.withdrawn:
-        return f"No image of release {spec.previous_release} has been withdrawn since."
+        return _("No image of release %(tag)s has been withdrawn since.") % {
+            "tag": spec.previous_release
+        }
     rows = [
-        f"Withdrawn since release {spec.previous_release} ({len(spec.withdrawn)}); remove "
-        "them from copies of earlier releases:",
+        _("Withdrawn since release %(tag)s (%(n)s); remove them from copies of earlier releases:")
+        % {"tag": spec.previous_release, "n": len(spec.withdrawn)},
         "",
-        "| uid | sha256 | why |",
+        "| uid | sha256 | " + _("why") + " |",
         "|---|---|---|",
     ]
     rows += [f"| {w['uid']} | {w['sha256']} | {w['reason']} |" for w in spec.withdrawn]

@@ -25,6 +25,8 @@ class ArchiveSpec:
     # (licence, contributor username or "") -> source notes of those images
     source_notes: dict = field(default_factory=dict)
     version: str = ""
+    # The datasheet's language; releases stay English so every download has the same bytes.
+    language: str = "en"
 
 
 @dataclass

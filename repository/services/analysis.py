@@ -124,7 +124,7 @@ def image_mask_replace(*, image: LesionImage, user, mask_data: bytes) -> LesionI
             mask_data, size=(image.width, image.height), max_pixels=settings.PIXGEN_MAX_IMAGE_PIXELS
         )
     except ImageRejected as exc:
-        raise ValidationError({"mask": str(exc)}) from None
+        raise ValidationError({"mask": exc.translated(_)}) from None
     if not mask.any():
         raise ValidationError({"mask": _("The mask is empty: mark the lesion in white.")})
     image.mask = _store_mask(image, mask)

@@ -54,8 +54,10 @@ def _diagnoses(name: str, value: str) -> list[str]:
 def _fitzpatrick(name: str, value: str) -> int:
     try:
         return parse_type(value)
-    except ValueError as exc:
-        raise ValidationError({name: str(exc)}) from None
+    except ValueError:
+        raise ValidationError(
+            {name: _("Fitzpatrick type must be I–VI (1–6), not %(v)r.") % {"v": value}}
+        ) from None
 
 
 def _int(lo: int, hi: int):

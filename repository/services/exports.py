@@ -16,7 +16,7 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import Q
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from repository.exporting.archive import archive_stream, member_stem
@@ -131,9 +131,12 @@ def source_notes(querysets: dict) -> dict:
     return {key: sorted(value) for key, value in notes.items()}
 
 
-def _spec(plan: ExportPlan, *, created_at: dt.datetime, url: str) -> ArchiveSpec:
+def _spec(plan: ExportPlan, *, created_at: dt.datetime, url: str, language: str) -> ArchiveSpec:
+    with translation.override(language):
+        title = _("PixGen dataset export")
     return ArchiveSpec(
-        title="PixGen dataset export",
+        title=title,
+        language=language,
         created_at=created_at,
         layout=plan.layout,
         augment=plan.augment,
@@ -164,7 +167,8 @@ def export_stream(*, query: CatalogueQuery, layout: str, augment, seed: int):
     count = sum(qs.count() for qs in query.querysets().values())
     plan = ExportPlan(describe(query), query, layout, augment, seed, count)
     now = timezone.now().replace(microsecond=0)
-    spec = _spec(plan, created_at=now, url=site_url(reverse("image-list")))
+    language = translation.get_language() or settings.LANGUAGE_CODE
+    spec = _spec(plan, created_at=now, url=site_url(reverse("image-list")), language=language)
     stream = archive_stream(rows=catalogue_rows(query, layout=layout), spec=spec, open_file=_open)
     return f"pixgen-export-{now:%Y%m%d-%H%M%S}.zip", stream, count
 
@@ -255,7 +259,12 @@ def export_build(*, export_id: int) -> Export | None:
         }
     )
     now = timezone.now().replace(microsecond=0)
-    spec = _spec(plan, created_at=now, url=site_url(reverse("export-detail", args=[export.pk])))
+    spec = _spec(
+        plan,
+        created_at=now,
+        url=site_url(reverse("export-detail", args=[export.pk])),
+        language=export.created_by.language or settings.LANGUAGE_CODE,
+    )
     stream = archive_stream(
         rows=catalogue_rows(plan.query, layout=plan.layout), spec=spec, open_file=_open
     )

@@ -51,7 +51,7 @@ def upload_deidentify(data: bytes, *, field: str = "image") -> CleanImage:
             thumbnail_size=settings.PIXGEN_THUMBNAIL_SIZE,
         )
     except ImageRejected as exc:
-        raise ValidationError({field: str(exc)}, code="invalid_image") from None
+        raise ValidationError({field: exc.translated(_)}, code="invalid_image") from None
 
 
 def _duplicate_error(existing: LesionImage) -> ValidationError:

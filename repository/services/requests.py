@@ -16,6 +16,14 @@ from synthesis.ml.fitzpatrick import parse_type
 MAX_QUANTITY = 10_000
 
 
+def _is_fitzpatrick(value) -> bool:
+    try:
+        parse_type(value)
+    except ValueError:
+        return False
+    return True
+
+
 def request_create(
     *,
     requester: User,
@@ -33,8 +41,11 @@ def request_create(
         lo, hi = parse_type(fitzpatrick_min), parse_type(fitzpatrick_max)
         if lo > hi:
             errors["fitzpatrick_max"] = _("The range must run from lighter to darker (min ≤ max).")
-    except ValueError as exc:
-        errors["fitzpatrick_min"] = str(exc)
+    except ValueError:
+        bad = fitzpatrick_max if _is_fitzpatrick(fitzpatrick_min) else fitzpatrick_min
+        errors["fitzpatrick_min"] = _("Fitzpatrick type must be I–VI (1–6), not %(v)r.") % {
+            "v": bad
+        }
         lo = hi = None
     if modality not in Modality.values:
         errors["modality"] = _("Unknown modality.")

@@ -114,6 +114,7 @@ def test_the_api_follows_accept_language_only_and_keeps_codes(client):
     assert response.status_code == 400
     assert response.headers["Content-Language"] == "ja"
     assert "fitzpatrick" in response.json()  # the field name stays the same in every language
+    assert "I–VI（1–6）で指定してください" in str(response.json()["fitzpatrick"])
     english = client.get("/api/v1/images/?fitzpatrick=9")
     assert english.headers["Content-Language"] == "en"  # no Accept-Language: English, not cookie
     assert english.json().keys() == response.json().keys()
@@ -126,5 +127,33 @@ def test_e_mail_is_written_in_the_recipients_language(clinician, moderator):
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr("django.db.transaction.on_commit", lambda fn, *a, **k: fn())
         image_reject(image=image, moderator=moderator, reason="blurred")
-    assert mail.outbox[-1].to == [clinician.email]
-    assert "blurred" in mail.outbox[-1].body
+    message = mail.outbox[-1]
+    assert message.to == [clinician.email]
+    assert message.subject == f"[PixGen] 画像 #{image.pk} は公開されませんでした"
+    assert message.body == f"モデレーターが画像 #{image.pk} を却下しました：blurred"
+
+
+def test_e_mail_to_a_user_without_a_saved_language_is_in_english(clinician, moderator):
+    image = ingest(clinician)
+    with translation.override("ja"), pytest.MonkeyPatch.context() as mp:  # the moderator's page
+        mp.setattr("django.db.transaction.on_commit", lambda fn, *a, **k: fn())
+        image_reject(image=image, moderator=moderator, reason="blurred")
+    assert mail.outbox[-1].subject == f"[PixGen] Image #{image.pk} was not published"
+
+
+def test_pages_read_in_japanese_and_indonesian(client):
+    ja = client.get("/coverage/", headers={"accept-language": "ja"}).text
+    assert "カバレッジ：診断別・Fitzpatrick スキンタイプ別の公開画像数" in ja
+    assert "悪性黒色腫（melanoma）" in ja  # the seeded diagnosis names are translated too
+    id_ = client.get("/coverage/", headers={"accept-language": "id"}).text
+    assert "Cakupan: gambar publik per diagnosis dan tipe Fitzpatrick" in id_
+    assert "Melanoma (melanoma maligna)" in id_
+
+
+def test_form_choices_and_validation_errors_are_translated(client, clinician):
+    client.force_login(clinician)
+    clinician.language = "ja"
+    clinician.save()
+    page = client.post(reverse("upload"), {"diagnosis": "", "fitzpatrick": "5"}).text
+    assert "ダーモスコピー" in page and "背部" in page  # modality and body-site choices
+    assert "この項目は必須です。" in page  # Django's own message, in Japanese
