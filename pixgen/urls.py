@@ -1,7 +1,8 @@
 from django.contrib import admin
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 
-admin.site.site_header = "PixGen administration"
+admin.site.site_header = _("PixGen administration")
 
 # The site's own pages for errors, and JSON under /api/ (repository/views/errors.py).
 handler400 = "repository.views.errors.bad_request"

@@ -8,6 +8,7 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.cache import cache_control
 
 from synthesis.ml.fitzpatrick import GROUPS
+from synthesis.ml.plot_theme import theme_name
 from synthesis.models import BiasAudit
 
 MAIN_METRICS = ("accuracy", "balanced_accuracy", "auc", "ece")
@@ -100,8 +101,10 @@ def audit_json(request, pk: int):
 
 @cache_control(max_age=3600, private=False)
 def audit_plot(request, pk: int, kind: str):
-    """bars-<metric>, confusion-<section> or reliability, as PNG."""
+    """bars-<metric>, confusion-<section> or reliability, as PNG (?theme=dark for dark pages)."""
     from synthesis.ml.audit import confusion_matrix_png, group_bars_png, reliability_png
+
+    theme = theme_name(request.GET.get("theme"))
 
     audit = get_object_or_404(BiasAudit, pk=pk)
     main = audit.main
@@ -112,10 +115,12 @@ def audit_plot(request, pk: int, kind: str):
         metric = kind.removeprefix("bars-")
         if metric not in main["gap"]:
             raise Http404
-        png = group_bars_png(named, metric)
+        png = group_bars_png(named, metric, theme=theme)
     elif kind.startswith("confusion-"):
         section = _section(main, kind.removeprefix("confusion-"))
-        png = confusion_matrix_png(section["confusion_matrix"], main["classes"], title=kind[10:])
+        png = confusion_matrix_png(
+            section["confusion_matrix"], main["classes"], title=kind[10:], theme=theme
+        )
     elif kind == "reliability":
         bins = {
             name: r["overall"]["reliability"]
@@ -124,7 +129,7 @@ def audit_plot(request, pk: int, kind: str):
         }
         if not bins:
             raise Http404
-        png = reliability_png(bins, title="reliability (overall)")
+        png = reliability_png(bins, title="reliability (overall)", theme=theme)
     else:
         raise Http404
     return HttpResponse(png, content_type="image/png")

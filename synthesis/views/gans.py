@@ -12,6 +12,7 @@ from repository.views.common import apply_errors
 from synthesis.gan_forms import GenerateForm, TrainGanForm
 from synthesis.ml.dcgan.conditions import ConditionSpace
 from synthesis.ml.dcgan.plots import plot_losses
+from synthesis.ml.plot_theme import theme_name
 from synthesis.models import GanModel, SynthesisJob
 from synthesis.services.files import read_stored
 from synthesis.services.gan_generation import gan_generate_job_create
@@ -103,12 +104,13 @@ def gan_image(request, version: str, kind: str):
     """The latest sample grid, or the loss curves (drawn from the history while training)."""
     require_staff(request)
     model = get_object_or_404(GanModel, version=version)
-    if kind == "samples" and model.sample_grid:
+    theme = theme_name(request.GET.get("theme"))
+    if kind == "samples" and model.sample_grid:  # generated skin: never recoloured
         data = read_stored(model.sample_grid.name)
-    elif kind == "losses" and model.loss_plot:
+    elif kind == "losses" and model.loss_plot and theme == "light":
         data = read_stored(model.loss_plot.name)
     elif kind == "losses" and model.history:
-        data = plot_losses(model.history, title=f"{model.version} training losses")
+        data = plot_losses(model.history, title=f"{model.version} training losses", theme=theme)
     else:
         raise Http404(_("No such image yet."))
     response = HttpResponse(data, content_type="image/png")

@@ -7,6 +7,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from synthesis.ml.fitzpatrick import GROUPS
+from synthesis.ml.plot_theme import plot_style
 
 
 def _png(fig: Figure) -> bytes:
@@ -20,12 +21,17 @@ def _as_named(reports) -> dict:
     return {"model": reports} if "task" in reports else dict(reports)
 
 
-def group_bars_png(reports, metric: str = "balanced_accuracy") -> bytes:
+def group_bars_png(reports, metric: str = "balanced_accuracy", *, theme: str = "light") -> bytes:
     """Bars per Fitzpatrick group (and overall) with interval whiskers, one colour per report.
 
     `reports` is one audit report or {name: report}; a group without enough images is labelled
     'too few' with its count instead of being left out.
     """
+    with plot_style(theme):
+        return _group_bars(reports, metric)
+
+
+def _group_bars(reports, metric: str) -> bytes:
     named = _as_named(reports)
     sections = ["overall", *GROUPS]
     fig = Figure(figsize=(1.6 + 1.4 * len(sections), 3.6))
@@ -68,8 +74,14 @@ def group_bars_png(reports, metric: str = "balanced_accuracy") -> bytes:
     return _png(fig)
 
 
-def confusion_matrix_png(matrix, classes, *, title: str = "") -> bytes:
-    """Row-normalised colours with raw counts written in each cell (rows: true class)."""
+def confusion_matrix_png(matrix, classes, *, title: str = "", theme: str = "light") -> bytes:
+    """Row-normalised colours with raw counts written in each cell (rows: true class). The cells
+    keep one colour scale in both themes, so a colour means the same share everywhere."""
+    with plot_style(theme):
+        return _confusion(matrix, classes, title=title)
+
+
+def _confusion(matrix, classes, *, title: str) -> bytes:
     m = np.asarray(matrix)
     rows = m.sum(1, keepdims=True)
     share = np.divide(m, rows, out=np.zeros(m.shape, float), where=rows > 0)
@@ -94,12 +106,17 @@ def confusion_matrix_png(matrix, classes, *, title: str = "") -> bytes:
     return _png(fig)
 
 
-def reliability_png(bins, *, title: str = "reliability") -> bytes:
+def reliability_png(bins, *, title: str = "reliability", theme: str = "light") -> bytes:
     """Observed frequency against mean predicted probability per bin; `bins` or {name: bins}."""
+    with plot_style(theme) as look:
+        return _reliability(bins, title=title, diagonal=look["muted"])
+
+
+def _reliability(bins, *, title: str, diagonal: str) -> bytes:
     named = {"model": bins} if isinstance(bins, list) else dict(bins)
     fig = Figure(figsize=(4.2, 4.2))
     ax = fig.add_subplot()
-    ax.plot([0, 1], [0, 1], ls="--", color="grey", lw=1, label="perfect")
+    ax.plot([0, 1], [0, 1], ls="--", color=diagonal, lw=1, label="perfect")
     for i, (name, rows) in enumerate(named.items()):
         used = [b for b in rows if b["n"]]
         ax.plot(

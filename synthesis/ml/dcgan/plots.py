@@ -4,13 +4,23 @@ import io
 from collections.abc import Mapping, Sequence
 
 
-def plot_losses(history: Sequence[Mapping], title: str = "training losses") -> bytes:
-    """PNG bytes of every loss-like series in the history against step (Agg, no pyplot state)."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
+def plot_losses(
+    history: Sequence[Mapping], title: str = "training losses", *, theme: str = "light"
+) -> bytes:
+    """PNG bytes of every loss-like series in the history against step (Agg, no pyplot state),
+    in the light or dark look of the pages."""
+    from synthesis.ml.plot_theme import plot_style
 
     if not history:
         raise ValueError("no history to plot")
+    with plot_style(theme):
+        return _plot(history, title)
+
+
+def _plot(history: Sequence[Mapping], title: str) -> bytes:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
     figure = Figure(figsize=(7, 4), dpi=100)
     FigureCanvasAgg(figure)
     axes = figure.add_subplot()
