@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | sha1sum | cut -c1-12)
 MAGENTA_STAMP := $(VENV)/.magenta-$(shell sha1sum requirements-magenta.txt | cut -c1-12)
 
-.PHONY: demo test lint format chromium gettext messages makemessages bench-ingest worker web
+.PHONY: demo test lint format chromium cjk-font gettext messages makemessages bench-ingest worker web
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -47,6 +47,23 @@ makemessages: $(STAMP) gettext
 	@# A creation date in the header would make every branch's catalogue conflict.
 	@sed -i '/^"POT-Creation-Date:/d' locale/*/LC_MESSAGES/django.po
 
+# The browser tests check that Japanese pages fit: Chromium needs a Japanese font to draw them.
+cjk-font:
+	@fc-list :lang=ja 2>/dev/null | grep -q . || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-ipafont-gothic >/dev/null; \
+	  else echo "no Japanese font and none can be installed here: Japanese pages draw as boxes"; fi; }
+
+# axe-core (npm) for the browser contrast checks, from package-lock.json; npm comes from Debian.
+AXE := node_modules/axe-core/axe.min.js
+$(AXE): package.json package-lock.json
+	@command -v npm >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null; \
+	  else echo "npm is missing and cannot be installed here: install nodejs and npm"; exit 1; fi; }
+	npm ci --no-audit --no-fund --silent
+	@touch $@
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -55,7 +72,7 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-test: $(STAMP) $(MAGENTA_STAMP) chromium messages lint
+test: $(STAMP) $(MAGENTA_STAMP) chromium cjk-font $(AXE) messages lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench-ingest: $(STAMP)
