@@ -1,6 +1,7 @@
 """Bias audits: held-out and external evaluation, bad input, the command and the pages."""
 
 import csv
+import io
 import json
 import re
 
@@ -9,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.urls import reverse
+from PIL import Image
 
 from synthesis.models import BiasAudit
 from synthesis.services.classifier_audit import audit_run
@@ -139,6 +141,13 @@ def test_audit_pages_and_plots_are_public(client, dx7_model):
         png = client.get(reverse("synthesis-audit-plot", args=[audit.pk, kind]))
         assert png.status_code == 200 and png.content.startswith(b"\x89PNG")
     assert client.get(reverse("synthesis-audit-plot", args=[audit.pk, "bars-x"])).status_code == 404
+    # Dark pages get the dark version of each plot (and a system theme lets the browser choose).
+    assert 'media="(prefers-color-scheme: dark)"' in html and "?theme=dark" in html
+    dark = client.get(
+        reverse("synthesis-audit-plot", args=[audit.pk, "reliability"]), {"theme": "dark"}
+    )
+    corner = Image.open(io.BytesIO(dark.content)).convert("RGB").getpixel((0, 0))
+    assert corner == (0x20, 0x1A, 0x17)
     download = client.get(reverse("synthesis-audit-json", args=[audit.pk]))
     assert json.loads(download.content)["model_version"] == dx7_model.version
     assert dx7_model.version in client.get(reverse("synthesis-audits")).content.decode()
