@@ -12,6 +12,7 @@ from repository.models import (
     ImageRequest,
     LesionImage,
     Release,
+    ToneLabel,
     User,
 )
 from repository.services.accounts import api_token_revoke
@@ -149,6 +150,13 @@ class LesionImageAdmin(ModeratorAccess, admin.ModelAdmin):
         "tone_measurement",
         "tone_flagged",
     )
+
+
+@admin.register(ToneLabel)
+class ToneLabelAdmin(ModeratorAccess, admin.ModelAdmin):
+    list_display = ("image", "source", "rater", "fitzpatrick", "monk_tone", "created_at")
+    list_filter = ("source", "fitzpatrick")
+    raw_id_fields = ("image", "rater")
 
 
 @admin.register(ImageRequest)

@@ -5,6 +5,7 @@ from django.contrib.auth.forms import UserCreationForm
 from django.utils.translation import gettext_lazy as _
 
 from repository.models import ClinicianApplication, Diagnosis, ImageRequest, User
+from repository.tone_questionnaire import QUESTION_KEYS, QUESTIONS
 from repository.vocabulary import (
     AGE_BIN_CHOICES,
     BodySite,
@@ -175,3 +176,53 @@ class MaskUploadForm(forms.Form):
 
 class TokenForm(forms.Form):
     name = forms.CharField(max_length=100, required=False, label=_("Label for the new token"))
+
+
+class ToneLabelForm(forms.Form):
+    """Another rater's own skin-tone label for an image."""
+
+    fitzpatrick = forms.TypedChoiceField(
+        label=_("Fitzpatrick type"),
+        choices=[("", "—"), *Fitzpatrick.choices],
+        coerce=int,
+        empty_value=None,
+        required=False,
+    )
+    monk_tone = forms.TypedChoiceField(
+        label=_("Monk skin tone"),
+        choices=[("", "—")] + [(n, str(n)) for n in range(1, 11)],
+        coerce=int,
+        empty_value=None,
+        required=False,
+    )
+
+
+class SelfReportForm(forms.Form):
+    """The patient's self-report: the six Fitzpatrick questions and/or the type they state."""
+
+    fitzpatrick = forms.TypedChoiceField(
+        label=_("Type the patient states"),
+        choices=[("", "—"), *Fitzpatrick.choices],
+        coerce=int,
+        empty_value=None,
+        required=False,
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for key, label, answers in QUESTIONS:
+            self.fields[key] = forms.TypedChoiceField(
+                label=label,
+                choices=[("", "—")] + [(i, text) for i, text in enumerate(answers)],
+                coerce=int,
+                empty_value=None,
+                required=False,
+            )
+
+    def answers(self) -> dict | None:
+        """The six answers when all were given, None when none were; a partial set is an error
+        the service reports."""
+        given = {k: self.cleaned_data.get(k) for k in QUESTION_KEYS}
+        if all(v is None for v in given.values()):
+            return None
+        return {k: v for k, v in given.items() if v is not None}

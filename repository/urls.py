@@ -10,6 +10,7 @@ from repository.views import (
     preferences,
     releases,
     requests,
+    tone,
     upload,
 )
 
@@ -28,6 +29,9 @@ urlpatterns = [
     path("images/<int:pk>/", images.image_detail, name="image-detail"),
     path("images/<int:pk>/withdraw/", images.withdraw, name="image-withdraw"),
     path("images/<int:pk>/mask/upload/", images.mask_upload, name="image-mask-upload"),
+    path("images/<int:pk>/tone-label/", tone.tone_label, name="image-tone-label"),
+    path("images/<int:pk>/self-report/", tone.self_report, name="image-self-report"),
+    path("tone/agreement/", tone.tone_agreement, name="tone-agreement"),
     path("images/<int:pk>/<str:kind>/", media.image_file, name="image-file"),
     path("contribute/", upload.upload, name="upload"),
     path("contribute/suggest/", upload.upload_suggest, name="upload-suggest"),

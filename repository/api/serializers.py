@@ -55,6 +55,7 @@ class LesionImageDetailOutput(serializers.ModelSerializer):
     diagnosis_name = serializers.CharField(source="diagnosis.name")
     contributor = serializers.CharField(source="contributor.username")
     tone = serializers.SerializerMethodField()
+    tone_labels = serializers.SerializerMethodField()
 
     class Meta:
         model = LesionImage
@@ -85,6 +86,7 @@ class LesionImageDetailOutput(serializers.ModelSerializer):
             "created_at",
             "moderated_at",
             "tone",
+            "tone_labels",
         ]
 
     def get_uid(self, obj) -> str:
@@ -92,6 +94,21 @@ class LesionImageDetailOutput(serializers.ModelSerializer):
 
     def get_origin(self, obj) -> str:
         return "real"
+
+    def get_tone_labels(self, obj) -> list[dict]:
+        """Every source's label side by side: clinician, self-report, other raters, measured."""
+        from repository.services.tone_labels import tone_labels_side_by_side
+
+        return [
+            {
+                "source": row.source,
+                "fitzpatrick": row.fitzpatrick,
+                "monk_tone": row.monk_tone,
+                "rater": row.rater,
+                "detail": row.detail,
+            }
+            for row in tone_labels_side_by_side(image=obj)
+        ]
 
     def get_tone(self, obj) -> dict | None:
         if obj.analysis_status != LesionImage.AnalysisStatus.DONE:

@@ -1,11 +1,22 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from repository.api import downloads, jobs, views
+from repository.api import downloads, jobs, tone, views
 
 urlpatterns = [
     path("images/", views.CatalogueList.as_view(), name="api-image-list"),
     path("images/<int:pk>/", views.ImageDetail.as_view(), name="api-image-detail"),
+    path(
+        "images/<int:pk>/tone-labels/",
+        tone.ImageToneLabels.as_view(),
+        name="api-image-tone-labels",
+    ),
+    path(
+        "images/<int:pk>/self-report/",
+        tone.ImageSelfReport.as_view(),
+        name="api-image-self-report",
+    ),
+    path("tone-agreement/", tone.ToneAgreement.as_view(), name="api-tone-agreement"),
     path(
         "synthetic-images/<int:pk>/",
         views.SyntheticImageDetail.as_view(),

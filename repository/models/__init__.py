@@ -6,6 +6,7 @@ from .image_request import ImageRequest
 from .lesion_image import LesionImage
 from .release import Release
 from .release_item import ReleaseItem
+from .tone_label import ToneLabel
 from .user import User
 
 __all__ = [
@@ -17,5 +18,6 @@ __all__ = [
     "LesionImage",
     "Release",
     "ReleaseItem",
+    "ToneLabel",
     "User",
 ]

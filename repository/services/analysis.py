@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -14,7 +15,7 @@ from repository.models import LesionImage
 from repository.services.ingest import too_large_message
 from repository.vocabulary import Modality
 from synthesis.ml.fitzpatrick import group_of
-from synthesis.ml.skin_tone import SkinTone, measure_skin_tone
+from synthesis.ml.skin_tone import METHOD_VERSION, SkinTone, measure_skin_tone
 
 logger = logging.getLogger(__name__)
 
@@ -27,6 +28,51 @@ def _store_mask(image: LesionImage, mask) -> str:
     if default_storage.exists(name):
         default_storage.delete(name)
     return default_storage.save(name, ContentFile(encode_mask(mask)))
+
+
+def _measure(image: LesionImage, rgb, mask) -> SkinTone:
+    # A clinical photograph's lesion is measured with a person's mask only: the automatic
+    # segmenters are dermoscopy models (measure_skin_tone finds the lesion itself otherwise).
+    trusted = (
+        image.modality != Modality.CLINICAL or image.mask_source == LesionImage.MaskSource.MANUAL
+    )
+    return measure_skin_tone(rgb, modality=image.modality, lesion_mask=mask if trusted else None)
+
+
+def tone_stale_images():
+    """Analysed images measured by another method version than the current one."""
+    current = Q(tone_measurement__method_version=METHOD_VERSION)
+    missing = Q(tone_measurement__method_version__isnull=True)  # older records had no version
+    return LesionImage.objects.filter(analysis_status=LesionImage.AnalysisStatus.DONE).filter(
+        ~current | missing
+    )
+
+
+def image_tone_remeasure(*, image_id: int) -> LesionImage | None:
+    """Measure the skin again with the current method, reusing the stored mask (no new
+    segmentation). Safe to repeat; returns None for a vanished image."""
+    image = LesionImage.objects.filter(pk=image_id).first()
+    if image is None:
+        return None
+    with default_storage.open(image.image.name, "rb") as fh:
+        rgb = decode_rgb(fh.read())
+    mask = None
+    if image.mask:
+        with default_storage.open(image.mask.name, "rb") as fh:
+            mask = decode_mask(fh.read(), size=(image.width, image.height))
+    image_tone_apply(image=image, tone=_measure(image, rgb, mask))
+    image.analysed_at = timezone.now()
+    image.save(
+        update_fields=[
+            "ita_deg",
+            "measured_fitzpatrick",
+            "tone_measurement",
+            "tone_flagged",
+            "analysed_at",
+            "updated_at",
+        ]
+    )
+    return image
 
 
 def image_analyse(*, image_id: int) -> LesionImage | None:
@@ -50,13 +96,7 @@ def image_analyse(*, image_id: int) -> LesionImage | None:
         mask = segmenter.segment(rgb)
         image.mask = _store_mask(image, mask)
         image.mask_source = segmenter.mask_source
-    # A clinical photograph's lesion is measured with a person's mask only: the automatic
-    # segmenters are dermoscopy models (measure_skin_tone finds the lesion itself otherwise).
-    trusted = (
-        image.modality != Modality.CLINICAL or image.mask_source == LesionImage.MaskSource.MANUAL
-    )
-    tone = measure_skin_tone(rgb, modality=image.modality, lesion_mask=mask if trusted else None)
-    image_tone_apply(image=image, tone=tone)
+    image_tone_apply(image=image, tone=_measure(image, rgb, mask))
     image.analysis_status = LesionImage.AnalysisStatus.DONE
     image.analysis_error = ""
     image.analysed_at = timezone.now()

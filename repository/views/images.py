@@ -14,6 +14,7 @@ from repository.services.analysis import image_mask_replace
 from repository.services.ingest import read_limited
 from repository.services.moderation import image_withdraw
 from repository.views.common import apply_errors
+from repository.views.tone import tone_context
 
 PAGE_SIZE = 48
 
@@ -58,11 +59,9 @@ def image_detail(request, pk: int):
     can_edit_mask = request.user.is_authenticated and (
         request.user.is_moderator or image.contributor_id == request.user.pk
     )
-    return render(
-        request,
-        "repository/image_detail.html",
-        {"image": image, "mask_form": MaskUploadForm() if can_edit_mask else None},
-    )
+    context = {"image": image, "mask_form": MaskUploadForm() if can_edit_mask else None}
+    context.update(tone_context(request, image))
+    return render(request, "repository/image_detail.html", context)
 
 
 @login_required
@@ -103,6 +102,5 @@ def mask_upload(request, pk: int):
             apply_errors(form, exc)
         except PermissionDenied as exc:
             raise exc
-    return render(
-        request, "repository/image_detail.html", {"image": image, "mask_form": form}, status=400
-    )
+    context = {"image": image, "mask_form": form, **tone_context(request, image)}
+    return render(request, "repository/image_detail.html", context, status=400)

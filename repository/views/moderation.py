@@ -11,6 +11,7 @@ from repository.forms import DecisionForm
 from repository.models import ClinicianApplication, LesionImage, User
 from repository.services.accounts import clinician_decide, role_set
 from repository.services.moderation import image_publish, image_reject
+from repository.services.tone_labels import tone_flag_rates
 
 
 def _require_moderator(request):
@@ -31,7 +32,12 @@ def queue(request):
     return render(
         request,
         "repository/moderation_queue.html",
-        {"page": page, "applications": applications, "form": DecisionForm()},
+        {
+            "page": page,
+            "applications": applications,
+            "form": DecisionForm(),
+            "flag_rates": tone_flag_rates(images=LesionImage.objects.all()),
+        },
     )
 
 

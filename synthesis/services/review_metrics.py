@@ -20,6 +20,35 @@ def cohen_kappa(a: Sequence[Hashable], b: Sequence[Hashable]) -> float | None:
     return (observed - expected) / (1 - expected)
 
 
+def weighted_kappa(
+    a: Sequence[int], b: Sequence[int], *, categories: Sequence[int], power: int = 2
+) -> float | None:
+    """Cohen's weighted kappa for ordinal labels (Cohen 1968): disagreement weights
+    |i - j|^power over the ordered categories (2: quadratic, 1: linear); None when undefined."""
+    if len(a) != len(b):
+        raise ValueError("both raters must rate the same items")
+    cats = list(categories)
+    index = {c: i for i, c in enumerate(cats)}
+    unknown = (set(a) | set(b)) - set(index)
+    if unknown:
+        raise ValueError(f"labels {sorted(unknown)} are not among the categories {cats}")
+    n, k = len(a), len(cats)
+    if not n:
+        return None
+    observed = [[0.0] * k for _ in range(k)]
+    for x, y in zip(a, b, strict=True):
+        observed[index[x]][index[y]] += 1 / n
+    row = [sum(r) for r in observed]
+    col = [sum(observed[i][j] for i in range(k)) for j in range(k)]
+    span = (k - 1) ** power or 1
+    weight = [[abs(i - j) ** power / span for j in range(k)] for i in range(k)]
+    disagree_obs = sum(weight[i][j] * observed[i][j] for i in range(k) for j in range(k))
+    disagree_exp = sum(weight[i][j] * row[i] * col[j] for i in range(k) for j in range(k))
+    if disagree_exp == 0:
+        return None  # both raters used one category throughout
+    return 1.0 - disagree_obs / disagree_exp
+
+
 def fleiss_kappa(ratings: Sequence[Sequence[Hashable]]) -> float | None:
     """Fleiss' kappa: one list of labels per item, the same number of raters for every item."""
     items = [list(r) for r in ratings if r]

@@ -210,3 +210,35 @@ def test_the_mask_of_a_public_image_is_served_to_anyone(client, clinician, moder
     assert mask.size == (image.width, image.height)
     detail = client.get(f"/api/v1/images/{image.pk}/").json()
     assert detail["files"]["mask"].endswith(f"/images/{image.pk}/mask/")
+
+
+def test_remeasure_tone_updates_only_images_measured_by_an_older_method(clinician, capsys):
+    rows = demo_rows()
+    old = ingest(clinician, rows[0]["image_id"])
+    current = ingest(clinician, rows[1]["image_id"])
+    for image in (old, current):
+        image_analyse(image_id=image.pk)
+    LesionImage.objects.filter(pk=old.pk).update(
+        tone_measurement={"ita_deg": 40.0, "estimated_fitzpatrick": 2}, ita_deg=40.0
+    )
+    before = LesionImage.objects.get(pk=current.pk).analysed_at
+    call_command("remeasure_tone")
+    out = capsys.readouterr().out
+    assert "1 images to measure" in out and "1/1 measured" in out and "1 gradable" in out
+    old.refresh_from_db()
+    assert old.tone_measurement["method_version"] == METHOD_VERSION
+    assert old.ita_deg == old.tone_measurement["ita_deg"]
+    assert LesionImage.objects.get(pk=current.pk).analysed_at == before
+    call_command("remeasure_tone", "--all")
+    assert "2 images to measure" in capsys.readouterr().out
+
+
+def test_remeasure_tone_goes_on_past_a_missing_file_and_refuses_a_bad_limit(clinician, capsys):
+    image = ingest(clinician)
+    image_analyse(image_id=image.pk)
+    image.image.storage.delete(image.image.name)
+    call_command("remeasure_tone", "--all")
+    captured = capsys.readouterr()
+    assert "1 failed" in captured.out and f"#{image.pk}" in captured.err
+    with pytest.raises(CommandError, match="positive"):
+        call_command("remeasure_tone", "--limit", "0")

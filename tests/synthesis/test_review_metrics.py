@@ -44,3 +44,14 @@ def test_wilson_interval_matches_the_textbook_value():
     assert wilson_interval(0, 0) is None
     low, high = wilson_interval(0, 5)
     assert low == 0.0 and 0 < high < 0.5
+
+
+def test_weighted_kappa_matches_a_hand_computed_table():
+    from synthesis.services.review_metrics import weighted_kappa
+
+    # Quadratic weights over three categories: observed disagreement 0.0625, expected 0.3125.
+    assert weighted_kappa([1, 1, 2, 3], [1, 2, 2, 3], categories=[1, 2, 3]) == pytest.approx(0.8)
+    assert weighted_kappa([1, 2], [2, 1], categories=[1, 2]) == pytest.approx(-1.0)
+    assert weighted_kappa([2, 2], [2, 2], categories=[1, 2, 3]) is None
+    with pytest.raises(ValueError, match="not among"):
+        weighted_kappa([7], [1], categories=[1, 2, 3])
