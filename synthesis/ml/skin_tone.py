@@ -40,6 +40,7 @@ from synthesis.ml.skin_detection import (
 )
 from synthesis.ml.skin_optics import (
     ColourPriors,
+    chroma_of,
     linear_rgb_to_lab,
     skin_model_grid,
     skin_posterior,
@@ -264,8 +265,6 @@ def _find_skin(rgb_small, ln_rgb, clipped, modality, lesion, fov):
     )
     illumination = Illumination("camera", np.zeros(2), 0.0, None)
     if modality == CLINICAL and skin.mask.sum() >= MIN_SKIN_PIXELS:
-        from synthesis.ml.skin_optics import chroma_of
-
         colour = _skin_colour(ln_rgb, skin.mask)
         illumination = find_illumination(
             chroma_of(ln_rgb),
@@ -342,6 +341,12 @@ def measure_skin_tone(
         "share": round(n_skin / skin.mask.size, 4),
         "lesion_source": lesion_source,
         "candidates": int(round(skin.candidates * scale)),
+        "left_out": {
+            "lesion_and_ring": int(round(skin.excluded_lesion * scale)),
+            "hair": int(round(skin.excluded_hair * scale)),
+            "glare": int(round(skin.excluded_glare * scale)),
+            "too_dark": int(round(skin.excluded_dark * scale)),
+        },
     }
     if n_skin < needed:
         reason = _reason("too_little_skin", pixels=int(n_skin * scale), needed=int(needed * scale))
@@ -456,9 +461,7 @@ def healthy_skin_mask(rgb: np.ndarray, lesion_mask: np.ndarray) -> np.ndarray:
     return skin_mask(rgb, modality=DERMOSCOPIC, lesion_mask=lesion_mask)
 
 
-def skin_pixels_tone(
-    pixels: np.ndarray, *, modality: str = DERMOSCOPIC, illumination: dict | None = None
-) -> float:
+def skin_pixels_tone(pixels: np.ndarray, *, modality: str = DERMOSCOPIC) -> float:
     """Standard ITA of a set of skin pixels (uint8 ...x3) already chosen by skin_mask: the
     same colour statistic and posterior as measure_skin_tone, for tone-transfer solvers."""
     pixels = np.asarray(pixels, dtype=np.uint8).reshape(-1, 3)

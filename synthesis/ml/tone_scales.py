@@ -93,12 +93,6 @@ def type_membership(ita_values: np.ndarray) -> np.ndarray:
     return ndtr((hi - ita) / BAND_EDGE_SD_DEG) - ndtr((lo - ita) / BAND_EDGE_SD_DEG)
 
 
-def fitzpatrick_probabilities(ita_values: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """P(type 1..6) from a weighted sample of standard ITA (posterior), with soft band edges."""
-    probs = np.asarray(weights, dtype=np.float64) @ type_membership(ita_values)
-    return probs / probs.sum()
-
-
 def group_probabilities(type_probs: np.ndarray) -> dict[str, float]:
     return {name: float(sum(type_probs[t - 1] for t in types)) for name, types in GROUPS.items()}
 

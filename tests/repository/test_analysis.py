@@ -242,3 +242,47 @@ def test_remeasure_tone_goes_on_past_a_missing_file_and_refuses_a_bad_limit(clin
     assert "1 failed" in captured.out and f"#{image.pk}" in captured.err
     with pytest.raises(CommandError, match="positive"):
         call_command("remeasure_tone", "--limit", "0")
+
+
+@pytest.mark.parametrize(
+    "name, pixels, code",
+    [
+        ("tiny", np.full((12, 12, 3), (200, 150, 120), np.uint8), "too_small"),
+        ("black", np.full((300, 400, 3), 2, np.uint8), "too_dark"),
+        ("blown", np.full((300, 400, 3), 255, np.uint8), "overexposed"),
+    ],
+)
+def test_measure_tone_command_reports_bad_photographs_as_not_gradable(
+    tmp_path, capsys, name, pixels, code
+):
+    path = tmp_path / f"{name}.png"
+    Image.fromarray(pixels).save(path)
+    call_command("measure_tone", "--image", str(path), "--modality", "clinical")
+    result = json.loads(capsys.readouterr().out)
+    assert result["gradable"] is False and result["not_gradable"][0]["code"] == code
+
+
+def test_a_ruler_on_paper_is_not_gradable_on_the_command_line(tmp_path, capsys):
+    paper = np.full((300, 400, 3), 236, np.uint8)
+    paper[120:170] = (245, 235, 120)
+    paper[120:150, ::15] = (15, 15, 15)
+    path = tmp_path / "ruler.png"
+    Image.fromarray(paper).save(path)
+    call_command("measure_tone", "--image", str(path), "--modality", "clinical")
+    result = json.loads(capsys.readouterr().out)
+    assert result["gradable"] is False and result["not_gradable"][0]["code"] == "too_little_skin"
+
+
+def test_the_image_page_says_why_a_photograph_is_not_gradable(client, clinician):
+    from repository.services.ingest import image_ingest
+    from tests.conftest import metadata
+
+    image = image_ingest(
+        contributor=clinician, fileobj=io.BytesIO(_greyscale_jpeg()), metadata=metadata()
+    )
+    image_analyse(image_id=image.pk)
+    client.force_login(clinician)
+    page = client.get(f"/images/{image.pk}/").content.decode()
+    assert "Not gradable:" in page and "greyscale" in page
+    api = client.get(f"/api/v1/images/{image.pk}/").json()
+    assert api["tone"]["measurement"]["not_gradable"][0]["code"] == "greyscale"
