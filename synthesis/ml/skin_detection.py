@@ -58,6 +58,11 @@ _CENTRE_SD = 0.4  # clinical centre weighting, in half-diagonals (framing puts s
 # within 20 mired of grey is paper, gauze, a wall or grey cloth -- or light skin under a cool
 # cast we cannot tell from them; we prefer "not gradable" to reading a wall as skin.
 _ACHROMATIC_MIRED = 20.0
+# Pixels on a boundary between two materials (ink on paper, a drape's edge) mix their colours,
+# and a mixture of white and blue can look like light skin under a cool light. Skin's own
+# chromaticity varies little from pixel to pixel (texture is mostly shading, which chroma
+# ignores), so a pixel whose 3x3 neighbourhood spreads more than this is not read.
+_MIXED_CHROMA_SD = 0.1
 
 
 @dataclass(frozen=True)
@@ -110,6 +115,16 @@ def ring_around(mask: np.ndarray, radius: int) -> np.ndarray:
         return mask
     box = ndi.uniform_filter(mask.astype(np.float32), size=2 * radius + 1)
     return box > 1e-6
+
+
+def mixed_pixels(chroma: np.ndarray) -> np.ndarray:
+    """Pixels whose 3x3 neighbourhood spreads in chromaticity: boundaries between materials."""
+    spread = np.zeros(chroma.shape[:2], np.float32)
+    for i in range(2):
+        channel = chroma[..., i].astype(np.float32)
+        mean = ndi.uniform_filter(channel, 3)
+        spread += np.maximum(ndi.uniform_filter(channel * channel, 3) - mean * mean, 0.0)
+    return np.sqrt(spread) > _MIXED_CHROMA_SD
 
 
 def box_opening(mask: np.ndarray, size: int) -> np.ndarray:
@@ -205,7 +220,7 @@ def select_skin(
     excluded = np.zeros((h, w), bool)
     if lesion is not None and lesion.any():
         excluded = ring_around(lesion, ring)
-    usable = skin_like & ~clipped & ~dark & ~hair & ~excluded
+    usable = skin_like & ~clipped & ~dark & ~hair & ~excluded & ~mixed_pixels(chroma)
     if field_of_view is not None:
         usable &= field_of_view
     features = np.concatenate([chroma, ln_y[..., None]], axis=-1)[usable]

@@ -153,6 +153,14 @@ def _blue_ink_on_paper():
     return image
 
 
+def _thin_ink_lines_on_paper():
+    # Lines thinner than the working size's pixels blend with the paper into bluish greys.
+    image = _paper((450, 600))
+    for row in range(40, 420, 40):
+        image[row : row + 6, 40:560] = (30, 50, 170)
+    return image
+
+
 def _clothing():
     image = np.zeros((300, 400, 3), np.uint8)
     colours = [(40, 45, 80), (170, 35, 45), (70, 130, 110), (60, 110, 160), (120, 120, 118)]
@@ -166,6 +174,7 @@ def _clothing():
     [
         ("ruler on paper", _ruler_on_paper),
         ("blue ink", _blue_ink_on_paper),
+        ("thin blue ink lines", _thin_ink_lines_on_paper),
         ("clothing", _clothing),
     ],
 )
