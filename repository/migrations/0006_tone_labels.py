@@ -7,28 +7,119 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('repository', '0005_user_preferences'),
+        ("repository", "0005_user_preferences"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ToneLabel',
+            name="ToneLabel",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('source', models.CharField(choices=[('self_report', 'Patient self-report'), ('rater', 'Another rater')], max_length=16, verbose_name='source')),
-                ('fitzpatrick', models.PositiveSmallIntegerField(blank=True, choices=[(1, 'I'), (2, 'II'), (3, 'III'), (4, 'IV'), (5, 'V'), (6, 'VI')], null=True, verbose_name='Fitzpatrick type')),
-                ('monk_tone', models.PositiveSmallIntegerField(blank=True, null=True, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(10)], verbose_name='Monk skin tone')),
-                ('questionnaire', models.JSONField(blank=True, default=dict, help_text='The six Fitzpatrick questionnaire answers (0-4 each) of a self-report.', verbose_name='questionnaire answers')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('image', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='tone_labels', to='repository.lesionimage')),
-                ('rater', models.ForeignKey(help_text='Who gave the label (for a self-report: who entered it).', on_delete=django.db.models.deletion.PROTECT, related_name='tone_labels', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[
+                            ("self_report", "Patient self-report"),
+                            ("rater", "Another rater"),
+                        ],
+                        max_length=16,
+                        verbose_name="source",
+                    ),
+                ),
+                (
+                    "fitzpatrick",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        choices=[(1, "I"), (2, "II"), (3, "III"), (4, "IV"), (5, "V"), (6, "VI")],
+                        null=True,
+                        verbose_name="Fitzpatrick type",
+                    ),
+                ),
+                (
+                    "monk_tone",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        null=True,
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(10),
+                        ],
+                        verbose_name="Monk skin tone",
+                    ),
+                ),
+                (
+                    "questionnaire",
+                    models.JSONField(
+                        blank=True,
+                        default=dict,
+                        help_text="The six Fitzpatrick questionnaire answers (0-4 each) of a self-report.",
+                        verbose_name="questionnaire answers",
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "image",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="tone_labels",
+                        to="repository.lesionimage",
+                    ),
+                ),
+                (
+                    "rater",
+                    models.ForeignKey(
+                        help_text="Who gave the label (for a self-report: who entered it).",
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="tone_labels",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['image_id', 'source', 'created_at'],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('source', 'rater')), fields=('image', 'rater'), name='tonelabel_one_per_rater'), models.UniqueConstraint(condition=models.Q(('source', 'self_report')), fields=('image',), name='tonelabel_one_self_report'), models.CheckConstraint(condition=models.Q(('fitzpatrick__isnull', True), models.Q(('fitzpatrick__gte', 1), ('fitzpatrick__lte', 6)), _connector='OR'), name='tonelabel_fitzpatrick_1_6'), models.CheckConstraint(condition=models.Q(('monk_tone__isnull', True), models.Q(('monk_tone__gte', 1), ('monk_tone__lte', 10)), _connector='OR'), name='tonelabel_monk_1_10'), models.CheckConstraint(condition=models.Q(('fitzpatrick__isnull', False), ('monk_tone__isnull', False), _connector='OR'), name='tonelabel_says_something')],
+                "ordering": ["image_id", "source", "created_at"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("source", "rater")),
+                        fields=("image", "rater"),
+                        name="tonelabel_one_per_rater",
+                    ),
+                    models.UniqueConstraint(
+                        condition=models.Q(("source", "self_report")),
+                        fields=("image",),
+                        name="tonelabel_one_self_report",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("fitzpatrick__isnull", True),
+                            models.Q(("fitzpatrick__gte", 1), ("fitzpatrick__lte", 6)),
+                            _connector="OR",
+                        ),
+                        name="tonelabel_fitzpatrick_1_6",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("monk_tone__isnull", True),
+                            models.Q(("monk_tone__gte", 1), ("monk_tone__lte", 10)),
+                            _connector="OR",
+                        ),
+                        name="tonelabel_monk_1_10",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("fitzpatrick__isnull", False),
+                            ("monk_tone__isnull", False),
+                            _connector="OR",
+                        ),
+                        name="tonelabel_says_something",
+                    ),
+                ],
             },
         ),
     ]
