@@ -137,6 +137,23 @@ class LesionImageInput(serializers.Serializer):
     request = serializers.IntegerField(required=False, allow_null=True)
 
 
+class NearDuplicateOutput(serializers.Serializer):
+    uid = serializers.CharField(help_text="the image this upload looks like (real-N, synthetic-N)")
+    url = serializers.CharField(
+        allow_blank=True, help_text="its page, empty when you may not open it"
+    )
+    fine_distance = serializers.IntegerField(help_text="fingerprint distance, 0–256 bits")
+
+
+class ContributionCreatedOutput(LesionImageDetailOutput):
+    """The new image, and the images already in PixGen it looks very like (moderators decide)."""
+
+    near_duplicates = NearDuplicateOutput(many=True, source="_near_duplicates")
+
+    class Meta(LesionImageDetailOutput.Meta):
+        fields = [*LesionImageDetailOutput.Meta.fields, "near_duplicates"]
+
+
 class ContributionOutput(serializers.ModelSerializer):
     diagnosis = serializers.CharField(source="diagnosis.code")
 

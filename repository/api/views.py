@@ -19,6 +19,7 @@ from repository.services.coverage import coverage_matrix
 from repository.services.ingest import image_ingest
 from repository.services.metadata import ImageMetadata
 from repository.services.moderation import image_withdraw
+from repository.services.near_duplicates import near_duplicate_warnings
 from repository.services.requests import request_create
 from synthesis.models import SyntheticImage
 
@@ -134,7 +135,7 @@ class Contributions(APIView):
         ]
         return Response(s.ContributionOutput(images, many=True).data)
 
-    @extend_schema(request=s.LesionImageInput, responses={201: s.LesionImageDetailOutput})
+    @extend_schema(request=s.LesionImageInput, responses={201: s.ContributionCreatedOutput})
     def post(self, request):
         data = s.LesionImageInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -143,7 +144,15 @@ class Contributions(APIView):
         image = image_ingest(
             contributor=request.user, fileobj=upload, metadata=ImageMetadata(**values)
         )
-        return Response(s.LesionImageDetailOutput(image).data, status=status.HTTP_201_CREATED)
+        image._near_duplicates = [
+            {
+                "uid": w.uid,
+                "url": request.build_absolute_uri(w.url) if w.url else "",
+                "fine_distance": w.fine_distance,
+            }
+            for w in near_duplicate_warnings(image=image, user=request.user)
+        ]
+        return Response(s.ContributionCreatedOutput(image).data, status=status.HTTP_201_CREATED)
 
 
 class ContributionWithdraw(APIView):

@@ -4,6 +4,8 @@ from .diagnosis import Diagnosis
 from .export import Export
 from .image_request import ImageRequest
 from .lesion_image import LesionImage
+from .near_duplicate_pair import NearDuplicatePair
+from .perceptual_hash import PerceptualHash
 from .release import Release
 from .release_item import ReleaseItem
 from .tone_label import ToneLabel
@@ -16,6 +18,8 @@ __all__ = [
     "Export",
     "ImageRequest",
     "LesionImage",
+    "NearDuplicatePair",
+    "PerceptualHash",
     "Release",
     "ReleaseItem",
     "ToneLabel",

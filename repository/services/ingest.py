@@ -11,9 +11,11 @@ from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from repository import perceptual
 from repository.imaging import CleanImage, ImageRejected, deidentify
-from repository.models import LesionImage, User
+from repository.models import LesionImage, NearDuplicatePair, User
 from repository.services.metadata import ImageMetadata
+from repository.services.near_duplicates import near_duplicates_record
 from repository.services.permissions import require_verified_clinician
 
 logger = logging.getLogger(__name__)
@@ -75,6 +77,7 @@ def image_ingest(*, contributor: User, fileobj, metadata: ImageMetadata) -> Lesi
     existing = LesionImage.objects.filter(sha256=clean.sha256).first()
     if existing is not None:
         raise _duplicate_error(existing)
+    prints = perceptual.fingerprint(clean.content)
 
     stem = f"{clean.sha256[:2]}/{clean.sha256}"
     written: list[str] = []
@@ -94,6 +97,14 @@ def image_ingest(*, contributor: User, fileobj, metadata: ImageMetadata) -> Lesi
                 file_size=len(clean.content),
                 contributor=contributor,
                 **values,
+            )
+            # Near-duplicates are recorded for moderators and shown to the contributor; they
+            # do not refuse the upload (another photograph of one lesion is welcome).
+            near_duplicates_record(
+                origin="real",
+                object_id=image.pk,
+                prints=prints,
+                found=NearDuplicatePair.Found.INGEST,
             )
             from repository.tasks import analyse_image_task
 

@@ -13,6 +13,7 @@ from repository.models import LesionImage
 from repository.services.analysis import image_mask_replace
 from repository.services.ingest import read_limited
 from repository.services.moderation import image_withdraw
+from repository.services.near_duplicates import near_duplicate_warnings
 from repository.views.common import apply_errors
 from repository.views.tone import tone_context
 
@@ -59,7 +60,14 @@ def image_detail(request, pk: int):
     can_edit_mask = request.user.is_authenticated and (
         request.user.is_moderator or image.contributor_id == request.user.pk
     )
-    context = {"image": image, "mask_form": MaskUploadForm() if can_edit_mask else None}
+    near_duplicates = (
+        near_duplicate_warnings(image=image, user=request.user) if can_edit_mask else []
+    )
+    context = {
+        "image": image,
+        "mask_form": MaskUploadForm() if can_edit_mask else None,
+        "near_duplicates": near_duplicates,
+    }
     context.update(tone_context(request, image))
     return render(request, "repository/image_detail.html", context)
 

@@ -10,6 +10,7 @@ from repository.forms import BatchUploadForm, UploadForm
 from repository.services.batch_import import batch_import
 from repository.services.ingest import image_ingest
 from repository.services.metadata import ImageMetadata
+from repository.services.near_duplicates import near_duplicate_warnings
 from repository.views.common import apply_errors
 from synthesis.services.suggestion import diagnosis_suggest_for_upload
 
@@ -48,6 +49,16 @@ def upload(request):
             messages.success(
                 request, _("Thank you. Image #%(id)s awaits moderation.") % {"id": image.pk}
             )
+            duplicates = near_duplicate_warnings(image=image, user=request.user)
+            if duplicates:
+                messages.warning(
+                    request,
+                    _(
+                        "It looks very like %(uids)s already in PixGen: see the links under "
+                        "“Possible near-duplicates” below."
+                    )
+                    % {"uids": ", ".join(d.uid for d in duplicates)},
+                )
             return redirect("image-detail", pk=image.pk)
     status = 400 if request.method == "POST" else 200
     return render(request, "repository/upload.html", {"form": form}, status=status)
