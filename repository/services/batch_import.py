@@ -1,5 +1,6 @@
-"""Batch import: a metadata CSV (HAM10000's columns plus `fitzpatrick`) and its image files.
-Each row goes through image_ingest on its own, so one bad row never sinks the batch."""
+"""Batch import: a metadata CSV (HAM10000's columns plus `fitzpatrick`, or an ISIC Archive
+metadata CSV) and its image files. Each row goes through image_ingest on its own, so one bad row
+never sinks the batch."""
 
 import csv
 import io
@@ -9,13 +10,17 @@ from pathlib import PurePath
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext as _
 
+from repository import isic
 from repository.models import User
 from repository.services.ingest import image_ingest
+from repository.services.isic_import import PlannedRow, isic_metadata, isic_plan
 from repository.services.metadata import ImageMetadata
+from repository.services.near_duplicates import near_duplicate_warnings
 from repository.services.permissions import require_verified_clinician
 from repository.vocabulary import HAM_DX_TYPE, HAM_LOCALIZATION, age_to_bin
 
 REQUIRED_COLUMNS = ("image_id", "dx", "fitzpatrick")
+CSV_FORMATS = ("auto", "ham10000", "isic")
 MAX_CSV_BYTES = 5 * 1024 * 1024
 
 
@@ -25,6 +30,8 @@ class RowResult:
     image_id: str
     image_pk: int | None = None
     errors: list[str] = field(default_factory=list)
+    # uids of images already in PixGen that this one looks very like
+    near_duplicates: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -44,7 +51,7 @@ class BatchReport:
         return sum(1 for r in self.rows if not r.ok)
 
 
-def read_csv_rows(data: bytes) -> list[dict[str, str]]:
+def _csv_text(data: bytes) -> str:
     if len(data) > MAX_CSV_BYTES:
         raise ValidationError({"csv": _("The CSV is larger than 5 MB.")})
     try:
@@ -56,6 +63,11 @@ def read_csv_rows(data: bytes) -> list[dict[str, str]]:
         raise ValidationError(
             {"csv": _("The CSV contains a NUL character (line %(line)s).") % {"line": line}}
         )
+    return text
+
+
+def read_csv_rows(data: bytes) -> list[dict[str, str]]:
+    text = _csv_text(data)
     reader = csv.DictReader(io.StringIO(text))
     try:
         columns = [c.strip().lower() for c in reader.fieldnames or []]
@@ -134,10 +146,27 @@ def batch_import(
     diagnosis_confirmation: str = "clinical",
     source_note: str = "",
     request=None,
+    csv_format: str = "auto",
 ) -> BatchReport:
-    """Import every CSV row whose file is among `files` (keyed by file name or stem)."""
+    """Import every CSV row whose file is among `files` (keyed by file name or stem).
+    `csv_format` is "ham10000", "isic" or "auto" (ISIC when its columns say so)."""
     require_verified_clinician(contributor)
-    rows = read_csv_rows(csv_data)
+    if csv_format not in CSV_FORMATS:
+        raise ValidationError({"csv_format": _("The CSV format is ham10000, isic or auto.")})
+    text = _csv_text(csv_data)
+    try:
+        header = next(csv.reader(io.StringIO(text)), [])
+    except csv.Error:
+        header = []  # read_csv_rows says what is wrong with it
+    if csv_format == "isic" or (
+        csv_format == "auto" and isic.looks_like_isic([c.strip() for c in header])
+    ):
+        planned = isic_plan(text)
+    else:
+        planned = [
+            PlannedRow(number, row.get("image_id", ""), row=row)
+            for number, row in enumerate(read_csv_rows(csv_data), start=2)  # 1 is the header
+        ]
     by_stem = {PurePath(name).stem: f for name, f in files.items()}
     defaults = {
         "modality": modality,
@@ -148,18 +177,26 @@ def batch_import(
         "request": request,
     }
     results = []
-    for number, row in enumerate(rows, start=2):  # row 1 is the header
-        image_id = row.get("image_id", "")
-        result = RowResult(row=number, image_id=image_id)
+    for plan in planned:
+        image_id = plan.image_id
+        result = RowResult(row=plan.number, image_id=image_id)
         fileobj = by_stem.get(PurePath(image_id).stem) if image_id else None
-        if fileobj is None:
+        if plan.errors:
+            result.errors.extend(plan.errors)
+        elif fileobj is None:
             result.errors.append(_("No file named %(id)s was uploaded.") % {"id": image_id or "?"})
         else:
             try:
-                image = image_ingest(
-                    contributor=contributor, fileobj=fileobj, metadata=_row_metadata(row, defaults)
+                metadata = (
+                    _row_metadata(plan.row, defaults)
+                    if plan.row is not None
+                    else isic_metadata(plan.values, defaults)
                 )
+                image = image_ingest(contributor=contributor, fileobj=fileobj, metadata=metadata)
                 result.image_pk = image.pk
+                result.near_duplicates = [
+                    w.uid for w in near_duplicate_warnings(image=image, user=contributor)
+                ]
             except ValidationError as exc:
                 result.errors.extend(_errors_of(exc))
             except PermissionDenied as exc:

@@ -11,7 +11,10 @@ IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp"}
 
 
 class Command(BaseCommand):
-    help = "Import images listed in a CSV (HAM10000 columns plus fitzpatrick) from a folder."
+    help = (
+        "Import images listed in a CSV (HAM10000 columns plus fitzpatrick, or an ISIC Archive "
+        "metadata CSV) from a folder."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--csv", required=True, type=Path)
@@ -23,6 +26,13 @@ class Command(BaseCommand):
             "--confirmation", default=Confirmation.CLINICAL, choices=Confirmation.values
         )
         parser.add_argument("--source-note", default="")
+        parser.add_argument(
+            "--format",
+            default="auto",
+            choices=("auto", "ham10000", "isic"),
+            help="the CSV's columns; auto reads an ISIC CSV (isic_id or filename, "
+            "fitzpatrick_skin_type, diagnosis_1…) as ISIC and anything else as HAM10000",
+        )
         parser.add_argument(
             "--consent-attested",
             action="store_true",
@@ -53,17 +63,23 @@ class Command(BaseCommand):
                 consent_attested=True,
                 diagnosis_confirmation=opts["confirmation"],
                 source_note=opts["source_note"],
+                csv_format=opts["format"],
             )
         except PermissionDenied as exc:
             raise CommandError(str(exc)) from None
         except ValidationError as exc:
-            raise CommandError("; ".join(exc.messages)) from None
+            raise CommandError("\n".join(exc.messages)) from None
         finally:
             for fh in handles.values():
                 fh.close()
         for row in report.rows:
             if row.ok:
                 self.stdout.write(f"row {row.row} {row.image_id}: imported as #{row.image_pk}")
+                if row.near_duplicates:
+                    self.stdout.write(
+                        f"row {row.row} {row.image_id}: looks very like "
+                        f"{', '.join(row.near_duplicates)} (a moderator will compare them)"
+                    )
             else:
                 self.stderr.write(f"row {row.row} {row.image_id}: {'; '.join(row.errors)}")
         self.stdout.write(f"{report.created} imported, {report.failed} not imported")
