@@ -4,8 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
-from django.core.files.storage import default_storage
-from django.http import FileResponse, Http404, StreamingHttpResponse
+from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -13,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from repository.models import Export
 from repository.services.exports import export_create, export_plan, export_stream
+from repository.views.ranged import ranged_file_response
 
 
 def _error(request, exc: ValidationError):
@@ -84,11 +84,12 @@ def export_list(request):
 @login_required
 def export_download(request, pk: int):
     export = _own_export(request, pk)
-    if export.status != Export.Status.SUCCEEDED or not default_storage.exists(export.file.name):
+    if export.status != Export.Status.SUCCEEDED:
         raise Http404
-    return FileResponse(
-        default_storage.open(export.file.name, "rb"),
-        as_attachment=True,
+    return ranged_file_response(
+        request,
+        name=export.file.name,
+        sha256=export.sha256,
+        size=export.size,
         filename=f"pixgen-export-{export.pk}.zip",
-        content_type="application/zip",
     )

@@ -4,8 +4,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.files.storage import default_storage
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -14,6 +13,7 @@ from django.views.decorators.http import require_POST
 from repository.models import Release
 from repository.services.releases import release_cut, release_rebuild
 from repository.views.common import apply_errors
+from repository.views.ranged import ranged_file_response
 
 
 class ReleaseForm(forms.Form):
@@ -66,17 +66,18 @@ def release_detail(request, tag: str):
 
 
 def release_download(request, tag: str):
+    """The release archive; byte ranges resume a broken download (the bytes never change)."""
     release = _visible(request, tag)
-    if not release.is_published or not default_storage.exists(release.file.name):
+    if not release.is_published:
         raise Http404
-    response = FileResponse(
-        default_storage.open(release.file.name, "rb"),
-        as_attachment=True,
+    return ranged_file_response(
+        request,
+        name=release.file.name,
+        sha256=release.sha256,
+        size=release.size,
         filename=f"pixgen-{release.tag}.zip",
-        content_type="application/zip",
+        cache="public, max-age=86400",
     )
-    response["ETag"] = f'"{release.sha256}"'
-    return response
 
 
 @login_required
