@@ -20,6 +20,8 @@ from isic_metadata.fields import (
 from isic_metadata.metadata import MetadataRow, convert_errors
 from pydantic import ValidationError
 
+from synthesis.ml.fitzpatrick import ROMAN
+
 BCC = "Malignant:Malignant adnexal epithelial proliferations - Follicular:Basal cell carcinoma"
 # PixGen diagnosis code -> (the ISIC diagnosis written on export, the ISIC diagnoses that import
 # as this code: a value imports as the code whose prefix it starts with, the longest winning).
@@ -106,7 +108,6 @@ CONFIRMATIONS = {
     "confocal": "confocal microscopy with consensus dermoscopy",
     "clinical": "single contributor clinical assessment",
 }
-ROMAN = {1: "I", 2: "II", 3: "III", 4: "IV", 5: "V", 6: "VI"}
 
 ISIC_COLUMNS = [
     "isic_id",

@@ -18,10 +18,11 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from synthesis.ml.fitzpatrick import TYPES, group_of
+
 SPLITS = ("train", "validation", "test")
 DEFAULT_FRACTIONS = (0.7, 0.15, 0.15)
 LIGHT, DARK = (1, 2, 3, 4), (5, 6)
-GROUPS = {1: "I-II", 2: "I-II", 3: "III-IV", 4: "III-IV", 5: "V-VI", 6: "V-VI"}
 
 
 @dataclass(frozen=True)
@@ -78,7 +79,9 @@ def _order(seed: int, key: str) -> str:
 def _stratum(members: list[Item]) -> str:
     real = [m for m in members if m.origin == "real"] or members
     dx = Counter(m.diagnosis for m in real).most_common()
-    types = Counter(GROUPS.get(m.fitzpatrick or 0, "unknown") for m in real).most_common()
+    types = Counter(
+        group_of(m.fitzpatrick) if m.fitzpatrick in TYPES else "unknown" for m in real
+    ).most_common()
     # Ties break by name, so the stratum never depends on row order.
     dx_name = min(name for name, n in dx if n == dx[0][1])
     type_name = min(name for name, n in types if n == types[0][1])
