@@ -4,6 +4,7 @@ from .diagnosis import Diagnosis
 from .export import Export
 from .image_request import ImageRequest
 from .lesion_image import LesionImage
+from .metadata_revision import MetadataRevision
 from .near_duplicate_pair import NearDuplicatePair
 from .perceptual_hash import PerceptualHash
 from .release import Release
@@ -18,6 +19,7 @@ __all__ = [
     "Export",
     "ImageRequest",
     "LesionImage",
+    "MetadataRevision",
     "NearDuplicatePair",
     "PerceptualHash",
     "Release",
