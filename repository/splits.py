@@ -59,6 +59,16 @@ class _Union:
             self.parent[max(ra, rb)] = min(ra, rb)  # the smallest key names the group
 
 
+def lesion_key(row: dict) -> str:
+    """The lesion a catalogue row shows: its contributor's lesion identifier, else the image
+    itself; a synthetic image carries its source's (its row holds the source's identifier)."""
+    if row.get("lesion_identifier"):
+        return f"{row.get('contributor') or ''}:{row['lesion_identifier']}"
+    if row.get("origin") == "synthetic" and row.get("source_image"):
+        return f"real-{row['source_image']}"
+    return row["uid"]
+
+
 def lesion_groups(items: Iterable[Item], links: Iterable[tuple[str, str]] = ()) -> dict[str, str]:
     """uid -> group name: lesion keys, joined by linked uid pairs (same lesion, duplicate)."""
     items = list(items)

@@ -1,7 +1,7 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from repository.api import downloads, jobs, tone, views
+from repository.api import downloads, jobs, metadata_csv, tone, views
 
 urlpatterns = [
     path("images/", views.CatalogueList.as_view(), name="api-image-list"),
@@ -31,6 +31,7 @@ urlpatterns = [
     path("requests/", views.Requests.as_view(), name="api-requests"),
     path("requests/<int:pk>/", views.RequestDetail.as_view(), name="api-request-detail"),
     path("coverage/", views.Coverage.as_view(), name="api-coverage"),
+    path("metadata.csv", metadata_csv.MetadataCsv.as_view(), name="api-metadata-csv"),
     path("exports/", downloads.Exports.as_view(), name="api-exports"),
     path("exports/<int:pk>/", downloads.ExportDetail.as_view(), name="api-export-detail"),
     path("releases/", downloads.Releases.as_view(), name="api-releases"),
