@@ -281,3 +281,23 @@ def test_a_tone_transfer_is_never_a_near_duplicate_of_its_own_source(clinician, 
         NearDuplicatePair.objects.involving("real", upload.pk).values_list("a_origin", "a_id")
     )
     assert keys == {("real", source.pk), ("synthetic", synthetic.pk)}
+
+
+@pytest.mark.django_db
+def test_the_backfill_fingerprints_old_and_synthetic_images_once(clinician, moderator, capsys):
+    from django.core.management import call_command
+
+    from tests.repository.test_exports import _synthetic
+
+    source = ingest(clinician, ORIGINAL)
+    image_publish(image=source, moderator=moderator)
+    PerceptualHash.objects.all().delete()  # as if stored before fingerprints existed
+    synthetic = _synthetic(source, status="approved", user=moderator, image_id=ORIGINAL)
+    call_command("fingerprint_images")
+    assert "real: 1" in capsys.readouterr().out
+    assert PerceptualHash.objects.filter(origin="synthetic", object_id=synthetic.pk).count() == 10
+    assert PerceptualHash.objects.filter(origin="real", object_id=source.pk).count() == 10
+    # The synthetic image is a pixel copy of its source here, and still no pair is recorded.
+    assert NearDuplicatePair.objects.count() == 0
+    call_command("fingerprint_images")
+    assert "real: 0" in capsys.readouterr().out
