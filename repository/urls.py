@@ -66,5 +66,7 @@ urlpatterns = [
     path("releases/new/", releases.release_new, name="release-new"),
     path("releases/<str:tag>/", releases.release_detail, name="release-detail"),
     path("releases/<str:tag>/download/", releases.release_download, name="release-download"),
+    path("releases/<str:tag>/datacite.json", releases.release_datacite, name="release-datacite"),
+    path("releases/<str:tag>/CITATION.cff", releases.release_cff, name="release-cff"),
     path("releases/<str:tag>/rebuild/", releases.release_retry, name="release-rebuild"),
 ]

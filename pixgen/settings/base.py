@@ -1,8 +1,10 @@
 """Settings shared by every environment; each value that differs between machines comes from
 the environment (see README, "Configuration")."""
 
+import re
 from pathlib import Path
 
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from .env import env_bool, env_cache, env_choice, env_int, env_list, env_str
@@ -198,6 +200,11 @@ PIXGEN_GAN_HEARTBEAT_STALE_SECONDS = env_int("PIXGEN_GAN_HEARTBEAT_STALE_SECONDS
 PIXGEN_AUDIT_BOOTSTRAP = env_int("PIXGEN_AUDIT_BOOTSTRAP", 1000, minimum=50)
 # The public address of this site, written into Croissant metadata and release citations.
 PIXGEN_SITE_URL = env_str("PIXGEN_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# A DataCite DOI prefix (e.g. 10.5072 for DataCite's test prefix): releases then carry the DOI
+# 10.xxxx/pixgen.<tag> in their DataCite metadata and CITATION.cff, ready to register.
+PIXGEN_DOI_PREFIX = env_str("PIXGEN_DOI_PREFIX", "")
+if PIXGEN_DOI_PREFIX and not re.fullmatch(r"10\.\d{4,9}", PIXGEN_DOI_PREFIX):
+    raise ImproperlyConfigured("PIXGEN_DOI_PREFIX is a DOI prefix such as 10.5072.")
 # Let large uploads reach the ingest service, which measures them and says what the cap is.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024

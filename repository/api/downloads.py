@@ -44,6 +44,8 @@ class ExportOutput(serializers.ModelSerializer):
 
 class ReleaseOutput(serializers.ModelSerializer):
     download = serializers.SerializerMethodField()
+    datacite = serializers.SerializerMethodField(help_text="DataCite 4.5 JSON of this release")
+    citation_cff = serializers.SerializerMethodField(help_text="its CITATION.cff")
 
     class Meta:
         model = Release
@@ -59,12 +61,21 @@ class ReleaseOutput(serializers.ModelSerializer):
             "sha256",
             "size",
             "download",
+            "datacite",
+            "citation_cff",
         ]
 
+    def _url(self, name: str, obj) -> str:
+        return self.context["request"].build_absolute_uri(reverse(name, args=[obj.tag]))
+
     def get_download(self, obj) -> str:
-        return self.context["request"].build_absolute_uri(
-            reverse("release-download", args=[obj.tag])
-        )
+        return self._url("release-download", obj)
+
+    def get_datacite(self, obj) -> str:
+        return self._url("release-datacite", obj)
+
+    def get_citation_cff(self, obj) -> str:
+        return self._url("release-cff", obj)
 
 
 EXPORT_PARAMETERS = [

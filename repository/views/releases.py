@@ -4,13 +4,14 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from repository.models import Release
+from repository.services.release_citation import release_citation_cff, release_datacite_json
 from repository.services.releases import release_cut, release_rebuild
 from repository.views.common import apply_errors
 from repository.views.ranged import ranged_file_response
@@ -78,6 +79,24 @@ def release_download(request, tag: str):
         filename=f"pixgen-{release.tag}.zip",
         cache="public, max-age=86400",
     )
+
+
+def release_datacite(request, tag: str):
+    """DataCite 4.5 metadata of the release (schema-valid JSON), ready to register a DOI."""
+    release = _visible(request, tag)
+    response = HttpResponse(
+        release_datacite_json(release), content_type="application/vnd.datacite.datacite+json"
+    )
+    response["Content-Disposition"] = f'inline; filename="pixgen-{release.tag}-datacite.json"'
+    return response
+
+
+def release_cff(request, tag: str):
+    """CITATION.cff (Citation File Format 1.2.0) of the release."""
+    release = _visible(request, tag)
+    response = HttpResponse(release_citation_cff(release), content_type="text/yaml; charset=utf-8")
+    response["Content-Disposition"] = 'inline; filename="CITATION.cff"'
+    return response
 
 
 @login_required

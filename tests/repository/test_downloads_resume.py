@@ -112,3 +112,26 @@ def test_parse_range_reads_open_closed_and_suffix_ranges():
     assert http_range.parse_range("bytes=5-9", 100) == http_range.ByteRange(5, 9)
     assert http_range.parse_range("bytes=-10", 100) == http_range.ByteRange(90, 99)
     assert http_range.parse_range("bytes=-500", 100) == http_range.ByteRange(0, 99)
+
+
+def test_a_release_offers_schema_valid_datacite_json_and_a_citation_file(client, release, settings):
+    import json
+
+    import yaml
+
+    from repository.exporting.citation import datacite_errors
+
+    settings.PIXGEN_DOI_PREFIX = "10.5072"
+    response = client.get(f"/releases/{release.tag}/datacite.json")
+    assert response.status_code == 200
+    data = json.loads(response.content)
+    assert datacite_errors(data) == []
+    assert data["doi"] == "10.5072/pixgen.2026.11"
+    assert data["version"] == "2026.11"
+    assert {"name": "PixGen", "nameType": "Organizational"} in data["creators"]
+    assert len(data["creators"]) == 2  # PixGen and the one contributing clinician
+    cff = yaml.safe_load(client.get(f"/releases/{release.tag}/CITATION.cff").content)
+    assert cff["doi"] == "10.5072/pixgen.2026.11" and cff["version"] == "2026.11"
+    api = client.get(f"/api/v1/releases/{release.tag}/").json()
+    assert api["datacite"].endswith(f"/releases/{release.tag}/datacite.json")
+    assert api["citation_cff"].endswith(f"/releases/{release.tag}/CITATION.cff")
