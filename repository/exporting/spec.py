@@ -2,6 +2,7 @@
 
 import datetime as dt
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 LAYOUTS = ("flat", "imagefolder")
@@ -27,6 +28,14 @@ class ArchiveSpec:
     version: str = ""
     # The datasheet's language; releases stay English so every download has the same bytes.
     language: str = "en"
+    # Columns the rows carry beyond PixGen's own (a release's splits, say).
+    extra_columns: tuple[str, ...] = ()
+    # Files added beside the metadata: (name, bytes), e.g. datacite.json and CITATION.cff.
+    extra_files: tuple[tuple[str, bytes], ...] = ()
+    # member path -> its own download URL, for stored archives; None: no per-file URLs.
+    file_url: Callable[[str], str] | None = None
+    # What was sampled and how (a balanced export), recorded in manifest.json.
+    sampling: dict | None = None
 
 
 @dataclass

@@ -46,6 +46,7 @@ class ZipStream:
         self._sink = _Sink()
         self._zip = zipfile.ZipFile(self._sink, "w", allowZip64=True)
         self.names: set[str] = set()
+        self.sizes: dict[str, int] = {}  # member -> uncompressed size
 
     def _info(self, name: str) -> zipfile.ZipInfo:
         info = zipfile.ZipInfo(name, date_time=self.date_time)
@@ -61,14 +62,17 @@ class ZipStream:
             raise ValueError(f"duplicate archive member {name!r}")
         self.names.add(name)
         digest = hashlib.sha256()
+        size = 0
         with self._zip.open(self._info(name), "w", force_zip64=large) as member:
             for chunk in chunks:
                 digest.update(chunk)
+                size += len(chunk)
                 member.write(chunk)
                 if out := self._sink.drain():
                     yield out
         if out := self._sink.drain():
             yield out
+        self.sizes[name] = size
         return digest.hexdigest()
 
     def add_bytes(self, name: str, data: bytes) -> Iterator[bytes]:
