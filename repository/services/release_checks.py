@@ -56,7 +56,8 @@ def _uid(key: Key) -> str:
     return f"{key[0]}-{key[1]}"
 
 
-def release_splits(release: Release, *, seed: int = SPLIT_SEED) -> ReleaseSplits:
+def release_splits(release: Release, *, seed: int | None = None) -> ReleaseSplits:
+    seed = SPLIT_SEED if seed is None else seed
     items, keys = [], {}
     for row in release_rows(release):
         keys[row["uid"]] = lesion_key(row)
@@ -133,3 +134,54 @@ def release_leakage(release: Release, splits: ReleaseSplits) -> list[str]:
         % {"a": a, "b": b, "split": name}
         for a, b, name in problems
     ]
+
+
+SPLIT_COLUMNS = ("split", "holdout_light_to_dark", "holdout_dark_to_light", "lesion_group")
+
+
+def annotate_splits(rows, splits: ReleaseSplits):
+    """The rows with their split columns, for the release's metadata tables."""
+    for row in rows:
+        assignment = splits.assignment.get(row["uid"])
+        if assignment is not None:
+            row.update(
+                split=assignment.split,
+                holdout_light_to_dark=assignment.holdout_light_to_dark,
+                holdout_dark_to_light=assignment.holdout_dark_to_light,
+                lesion_group=assignment.lesion_group,
+            )
+        yield row
+
+
+def splits_summary(splits: ReleaseSplits) -> bytes:
+    """splits.json: how the splits were made and how many images each side holds."""
+    import json
+    from collections import Counter
+
+    counts: dict[str, Counter] = {name: Counter() for name in SPLIT_COLUMNS[:3]}
+    for assignment in splits.assignment.values():
+        for name in SPLIT_COLUMNS[:3]:
+            counts[name][getattr(assignment, name)] += 1
+    body = {
+        "seed": splits.seed,
+        "unit": "lesion group: a lesion's images, the synthetic images made from them, and "
+        "images a moderator called the same lesion or a duplicate",
+        "split": {
+            "fractions": {"train": 0.7, "validation": 0.15, "test": 0.15},
+            "stratified_by": "diagnosis x Fitzpatrick group (I-II, III-IV, V-VI)",
+            "counts": dict(sorted(counts["split"].items())),
+        },
+        "holdout_light_to_dark": {
+            "train": "Fitzpatrick I-IV",
+            "test": "Fitzpatrick V-VI",
+            "counts": dict(sorted(counts["holdout_light_to_dark"].items())),
+        },
+        "holdout_dark_to_light": {
+            "train": "Fitzpatrick V-VI",
+            "test": "Fitzpatrick I-IV",
+            "counts": dict(sorted(counts["holdout_dark_to_light"].items())),
+        },
+        "columns": list(SPLIT_COLUMNS),
+        "check": "no near-duplicate pair straddles any split (checked before publication)",
+    }
+    return (json.dumps(body, indent=2) + "\n").encode()

@@ -29,6 +29,14 @@ from repository.services.exports import (
     write_archive,
 )
 from repository.services.permissions import require_moderator
+from repository.services.release_checks import (
+    SPLIT_COLUMNS,
+    annotate_splits,
+    release_leakage,
+    release_splits,
+    splits_summary,
+)
+from repository.services.release_citation import release_citation_cff, release_datacite_json
 from synthesis.models import SyntheticImage
 
 LAYOUT = "imagefolder"  # a release loads straight into torchvision's ImageFolder
@@ -154,10 +162,13 @@ def _frozen_query(release: Release) -> dict:
     }
 
 
-def release_stream(release: Release):
-    """The release archive's bytes, rebuilt from its frozen items (same items, same bytes)."""
+def release_stream(release: Release, splits=None):
+    """The release archive's bytes, rebuilt from its frozen items (same items, same bytes),
+    with its splits in the metadata and its citation files beside it."""
     querysets = _frozen_query(release)
-    merged = ordered_rows(querysets, layout=LAYOUT)
+    splits = splits or release_splits(release)
+    merged = annotate_splits(ordered_rows(querysets, layout=LAYOUT), splits)
+    tag = release.tag
     spec = ArchiveSpec(
         title=f"PixGen {release.tag}: {release.title}",
         created_at=release.created_at,
@@ -170,6 +181,13 @@ def release_stream(release: Release):
         previous_release=release.previous.tag if release.previous_id else "",
         source_notes=source_notes(querysets),
         version=release.tag,
+        extra_columns=SPLIT_COLUMNS,
+        extra_files=(
+            ("splits.json", splits_summary(splits)),
+            ("datacite.json", release_datacite_json(release).encode()),
+            ("CITATION.cff", release_citation_cff(release).encode()),
+        ),
+        file_url=lambda path: site_url(reverse("release-file", args=[tag, path])),
     )
     return archive_stream(rows=merged, spec=spec, open_file=_open)
 
@@ -179,8 +197,14 @@ def release_build(*, release_id: int) -> Release | None:
     if not claim(Release, release_id):
         return Release.objects.filter(pk=release_id).first()
     release = Release.objects.select_related("previous").get(pk=release_id)
+    splits = release_splits(release)
+    problems = release_leakage(release, splits)
+    if problems:  # never publish near-duplicates on two sides of a split
+        release_fail(release_id=release.pk, reason="\n".join(problems))
+        release.refresh_from_db()
+        return release
     with tempfile.TemporaryDirectory(prefix="pixgen-release-") as folder:
-        path, sha256, size, _tally = write_archive(release_stream(release), folder)
+        path, sha256, size, _tally = write_archive(release_stream(release, splits), folder)
         name = save_archive(path, f"releases/{release.tag}/pixgen-{release.tag}.zip")
     updated = Release.objects.filter(pk=release.pk, status=Release.Status.RUNNING).update(
         status=Release.Status.SUCCEEDED,

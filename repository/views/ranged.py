@@ -2,6 +2,7 @@
 breaks resumes where it stopped and the client can check what it got."""
 
 import base64
+import hashlib
 
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
@@ -74,4 +75,30 @@ def ranged_file_response(
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
     _checksum_headers(response, sha256)
     response["Cache-Control"] = cache
+    return response
+
+
+def ranged_bytes_response(request, *, data: bytes, filename: str, content_type: str):
+    """A small file held in memory (one archive member), with the same Range and checksum
+    behaviour as a stored archive."""
+    sha256 = hashlib.sha256(data).hexdigest()
+    header = request.headers.get("Range")
+    if_range = request.headers.get("If-Range")
+    if header and if_range and if_range.strip() != f'"{sha256}"':
+        header = None
+    try:
+        byte_range = parse_range(header, len(data))
+    except RangeNotSatisfiable as exc:
+        response = HttpResponse(str(exc), status=416, content_type="text/plain; charset=utf-8")
+        response["Content-Range"] = f"bytes */{len(data)}"
+        _checksum_headers(response, sha256)
+        return response
+    if byte_range is None:
+        response = HttpResponse(data, content_type=content_type)
+    else:
+        part = data[byte_range.start : byte_range.end + 1]
+        response = HttpResponse(part, status=206, content_type=content_type)
+        response["Content-Range"] = byte_range.content_range(len(data))
+    response["Content-Disposition"] = f'inline; filename="{filename}"'
+    _checksum_headers(response, sha256)
     return response

@@ -1,9 +1,14 @@
 """Releases: everyone can list, read and download them; moderators cut them."""
 
+import mimetypes
+import zipfile
+from pathlib import PurePosixPath
+
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.storage import default_storage
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -14,7 +19,7 @@ from repository.models import Release
 from repository.services.release_citation import release_citation_cff, release_datacite_json
 from repository.services.releases import release_cut, release_rebuild
 from repository.views.common import apply_errors
-from repository.views.ranged import ranged_file_response
+from repository.views.ranged import ranged_bytes_response, ranged_file_response
 
 
 class ReleaseForm(forms.Form):
@@ -78,6 +83,23 @@ def release_download(request, tag: str):
         size=release.size,
         filename=f"pixgen-{release.tag}.zip",
         cache="public, max-age=86400",
+    )
+
+
+def release_file(request, tag: str, path: str):
+    """One file of a release, read from its stored archive: what manifest.json's URLs point at,
+    so a client can fetch (and resume) file by file."""
+    release = _visible(request, tag)
+    if not release.is_published or not release.file:
+        raise Http404
+    try:
+        with default_storage.open(release.file.name, "rb") as fh, zipfile.ZipFile(fh) as zf:
+            data = zf.read(path)
+    except (KeyError, FileNotFoundError, zipfile.BadZipFile):
+        raise Http404 from None
+    content_type = mimetypes.guess_type(path)[0] or "application/octet-stream"
+    return ranged_bytes_response(
+        request, data=data, filename=PurePosixPath(path).name, content_type=content_type
     )
 
 

@@ -83,3 +83,66 @@ def test_a_pair_called_different_does_not_block(released, moderator):
         pair=NearDuplicatePair.objects.get(), moderator=moderator, decision="different"
     )
     assert release_leakage(release, release_splits(release, seed=seed)) == []
+
+
+def test_a_release_with_near_duplicates_across_splits_is_not_published(
+    released, moderator, monkeypatch
+):
+    from repository.services import release_checks
+    from repository.tasks import build_release_task
+
+    release, original, copy = released
+    monkeypatch.setattr(release_checks, "SPLIT_SEED", _seed_that_separates(release, original, copy))
+    build_release_task(release.pk)
+    release.refresh_from_db()
+    assert release.status == release.Status.FAILED
+    assert f"real-{original.pk}" in release.error and "near-duplicates" in release.error
+    assert not release.file
+
+
+def test_a_published_release_carries_its_splits_citation_and_a_manifest_of_urls(
+    client, clinician, moderator, settings
+):
+    import csv
+    import hashlib
+    import json
+    import zipfile
+
+    import pandas as pd
+    import yaml
+
+    from repository.exporting.citation import datacite_errors
+    from repository.tasks import build_release_task
+    from tests.repository.test_exports import make_catalogue
+
+    make_catalogue(clinician, moderator)
+    settings.PIXGEN_SITE_URL = "http://testserver"
+    release = release_cut(moderator=moderator, tag="2026.12", title="December")
+    build_release_task(release.pk)
+    release.refresh_from_db()
+    assert release.is_published, release.error
+    body = b"".join(client.get(f"/releases/{release.tag}/download/").streaming_content)
+    zf = zipfile.ZipFile(io.BytesIO(body))
+    table = list(csv.DictReader(io.StringIO(zf.read("metadata.csv").decode())))
+    assert {r["split"] for r in table} <= {"train", "validation", "test"}
+    assert all(r["holdout_light_to_dark"] in ("train", "test", "excluded") for r in table)
+    synthetic = [r for r in table if r["origin"] == "synthetic"]
+    source = next(r for r in table if r["uid"] == f"real-{synthetic[0]['source_image']}")
+    assert synthetic[0]["split"] == source["split"]
+    assert synthetic[0]["lesion_key"] == source["lesion_key"]
+    frame = pd.read_parquet(io.BytesIO(zf.read("metadata.parquet")))
+    assert list(frame["split"]) == [r["split"] for r in table]
+    assert json.loads(zf.read("splits.json"))["seed"]
+    assert datacite_errors(json.loads(zf.read("datacite.json"))) == []
+    assert yaml.safe_load(zf.read("CITATION.cff"))["version"] == "2026.12"
+    manifest = json.loads(zf.read("manifest.json"))
+    for entry in manifest["files"][:3] + manifest["files"][-3:]:
+        response = client.get(entry["url"].removeprefix("http://testserver"))
+        assert response.status_code == 200
+        assert hashlib.sha256(response.content).hexdigest() == entry["sha256"]
+    assert client.get(f"/releases/{release.tag}/files/no/such.jpg").status_code == 404
+    first = manifest["files"][0]
+    part = client.get(
+        first["url"].removeprefix("http://testserver"), headers={"Range": "bytes=0-9"}
+    )
+    assert part.status_code == 206 and len(part.content) == 10
