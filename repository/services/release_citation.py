@@ -18,7 +18,9 @@ def release_doi(release: Release) -> str:
     return f"{prefix}/pixgen.{release.tag}" if prefix else ""
 
 
-def release_citable(release: Release) -> Citable:
+def release_citable(release: Release, *, in_archive: bool = False) -> Citable:
+    """`in_archive`: without the archive's own size, which the archive cannot know (and which
+    would make a rebuild differ from the first build)."""
     items = ReleaseItem.objects.filter(release=release)
     real = items.filter(origin="real").values("object_id")
     synthetic = items.filter(origin="synthetic").values("object_id")
@@ -46,14 +48,14 @@ def release_citable(release: Release) -> Citable:
         previous_url=_url(reverse("release-detail", args=[previous.tag])) if previous else "",
         previous_doi=release_doi(previous) if previous else "",
         item_count=release.item_count,
-        size_bytes=release.size,
+        size_bytes=None if in_archive else release.size,
         notes=release.notes,
     )
 
 
-def release_datacite_json(release: Release) -> str:
-    return datacite_json(release_citable(release))
+def release_datacite_json(release: Release, *, in_archive: bool = False) -> str:
+    return datacite_json(release_citable(release, in_archive=in_archive))
 
 
 def release_citation_cff(release: Release) -> str:
-    return citation_cff(release_citable(release))
+    return citation_cff(release_citable(release, in_archive=True))

@@ -184,7 +184,7 @@ def release_stream(release: Release, splits=None):
         extra_columns=SPLIT_COLUMNS,
         extra_files=(
             ("splits.json", splits_summary(splits)),
-            ("datacite.json", release_datacite_json(release).encode()),
+            ("datacite.json", release_datacite_json(release, in_archive=True).encode()),
             ("CITATION.cff", release_citation_cff(release).encode()),
         ),
         file_url=lambda path: site_url(reverse("release-file", args=[tag, path])),
