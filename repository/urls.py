@@ -62,6 +62,7 @@ urlpatterns = [
     path("exports/", exports.export_list, name="export-list"),
     path("exports/<int:pk>/", exports.export_detail, name="export-detail"),
     path("exports/<int:pk>/download/", exports.export_download, name="export-download"),
+    path("exports/<int:pk>/files/<path:path>", exports.export_file, name="export-file"),
     path("releases/", releases.release_list, name="release-list"),
     path("releases/new/", releases.release_new, name="release-new"),
     path("releases/<str:tag>/", releases.release_detail, name="release-detail"),

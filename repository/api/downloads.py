@@ -81,7 +81,11 @@ class ReleaseOutput(serializers.ModelSerializer):
 EXPORT_PARAMETERS = [
     OpenApiParameter("layout", str, enum=["flat", "imagefolder"]),
     OpenApiParameter("augment", str, description="comma-separated: noise, blur, crop, jpeg"),
-    OpenApiParameter("seed", int),
+    OpenApiParameter("seed", int, description="augmentation and balanced-sample seed"),
+    OpenApiParameter("balance", int, description="at most this many per diagnosis × Fitzpatrick"),
+    OpenApiParameter(
+        "synthetic_ratio", float, description="0–1: synthetic share allowed to fill thin cells"
+    ),
     OpenApiParameter("origin", str, enum=["any", "real", "synthetic"]),
     *[OpenApiParameter(name, str) for name in FILTERS],
 ]
@@ -112,7 +116,12 @@ class Exports(APIView):
                 status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
             )
         filename, stream, _count = export_stream(
-            query=plan.query, layout=plan.layout, augment=plan.augment, seed=plan.seed
+            query=plan.query,
+            layout=plan.layout,
+            augment=plan.augment,
+            seed=plan.seed,
+            balance=plan.balance,
+            synthetic_ratio=plan.synthetic_ratio,
         )
         response = StreamingHttpResponse(stream, content_type="application/zip")
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
@@ -137,6 +146,8 @@ class Exports(APIView):
             layout=plan.layout,
             augment=plan.augment,
             seed=plan.seed,
+            balance=plan.balance,
+            synthetic_ratio=plan.synthetic_ratio,
         )
         return Response(
             ExportOutput(export, context={"request": request}).data, status=status.HTTP_202_ACCEPTED

@@ -21,13 +21,15 @@ from django.utils.translation import gettext as _
 
 from repository.exporting.archive import archive_stream, member_stem
 from repository.exporting.augment import KINDS
+from repository.exporting.balance import BalancedSample
 from repository.exporting.spec import LAYOUTS, ArchiveSpec, Tally
 from repository.models import Export, User
+from repository.services.balanced import balance_options, balanced_selection, only_selected
 from repository.services.catalogue import CatalogueQuery, catalogue_query
 from repository.services.catalogue_rows import rows
 from repository.services.permissions import require_authenticated
 
-OPTIONS = ("layout", "augment", "seed")
+OPTIONS = ("layout", "augment", "seed", "balance", "synthetic_ratio")
 SEED_MAX = 2**31 - 1
 # A build still RUNNING after this long was lost with its worker and may be claimed again.
 STALE_AFTER = dt.timedelta(hours=2)
@@ -51,10 +53,24 @@ class ExportPlan:
     augment: tuple[str, ...]
     seed: int
     item_count: int
+    balance: int | None = None  # at most this many images per diagnosis × Fitzpatrick cell
+    synthetic_ratio: float = 0.0
+    sample: BalancedSample | None = None
 
     @property
     def streams(self) -> bool:
         return self.item_count <= stream_max()
+
+    @property
+    def balance_params(self) -> dict:
+        if self.balance is None:
+            return {}
+        return {"balance": str(self.balance), "synthetic_ratio": str(self.synthetic_ratio)}
+
+    def rows(self) -> Iterator[dict]:
+        """The rows this export holds, in archive order."""
+        rows = catalogue_rows(self.query, layout=self.layout)
+        return only_selected(rows, self.sample.selected) if self.sample else rows
 
 
 def export_options(*, layout: str = "", augment="", seed="") -> tuple[str, tuple[str, ...], int]:
@@ -87,10 +103,18 @@ def export_plan(*, params) -> ExportPlan:
     layout, augment, seed = export_options(
         layout=clean.get("layout", ""), augment=clean.get("augment", ""), seed=clean.get("seed", "")
     )
+    per_cell, ratio = balance_options(
+        balance=clean.get("balance", ""), synthetic_ratio=clean.get("synthetic_ratio", "")
+    )
     filters = {k: v for k, v in clean.items() if k not in OPTIONS}
     query = catalogue_query(filters)
-    count = sum(qs.count() for qs in query.querysets().values())
-    return ExportPlan(filters, query, layout, augment, seed, count)
+    if per_cell is None:
+        count = sum(qs.count() for qs in query.querysets().values())
+        return ExportPlan(filters, query, layout, augment, seed, count)
+    sample = balanced_selection(query, per_cell=per_cell, synthetic_ratio=ratio, seed=seed)
+    return ExportPlan(
+        filters, query, layout, augment, seed, len(sample.selected), per_cell, ratio, sample
+    )
 
 
 def _items(params):
@@ -131,7 +155,9 @@ def source_notes(querysets: dict) -> dict:
     return {key: sorted(value) for key, value in notes.items()}
 
 
-def _spec(plan: ExportPlan, *, created_at: dt.datetime, url: str, language: str) -> ArchiveSpec:
+def _spec(
+    plan: ExportPlan, *, created_at: dt.datetime, url: str, language: str, file_url=None
+) -> ArchiveSpec:
     with translation.override(language):
         title = _("PixGen dataset export")
     return ArchiveSpec(
@@ -146,6 +172,8 @@ def _spec(plan: ExportPlan, *, created_at: dt.datetime, url: str, language: str)
         cite_as="PixGen open dermatology image repository, export of "
         f"{created_at.date().isoformat()} ({url}).",
         source_notes=source_notes(plan.query.querysets()),
+        sampling=plan.sample.manifest() if plan.sample else None,
+        file_url=file_url,
     )
 
 
@@ -161,19 +189,52 @@ def describe(query: CatalogueQuery) -> dict:
     return out
 
 
-def export_stream(*, query: CatalogueQuery, layout: str, augment, seed: int):
+def export_stream(
+    *,
+    query: CatalogueQuery,
+    layout: str,
+    augment,
+    seed: int,
+    balance: int | None = None,
+    synthetic_ratio: float = 0.0,
+):
     """(filename, iterator of ZIP bytes, item count) for a small export streamed directly."""
     layout, augment, seed = export_options(layout=layout, augment=augment, seed=seed)
-    count = sum(qs.count() for qs in query.querysets().values())
-    plan = ExportPlan(describe(query), query, layout, augment, seed, count)
+    if balance is None:
+        count = sum(qs.count() for qs in query.querysets().values())
+        plan = ExportPlan(describe(query), query, layout, augment, seed, count)
+    else:
+        sample = balanced_selection(
+            query, per_cell=balance, synthetic_ratio=synthetic_ratio, seed=seed
+        )
+        plan = ExportPlan(
+            describe(query),
+            query,
+            layout,
+            augment,
+            seed,
+            len(sample.selected),
+            balance,
+            synthetic_ratio,
+            sample,
+        )
     now = timezone.now().replace(microsecond=0)
     language = translation.get_language() or settings.LANGUAGE_CODE
     spec = _spec(plan, created_at=now, url=site_url(reverse("image-list")), language=language)
-    stream = archive_stream(rows=catalogue_rows(query, layout=layout), spec=spec, open_file=_open)
-    return f"pixgen-export-{now:%Y%m%d-%H%M%S}.zip", stream, count
+    stream = archive_stream(rows=plan.rows(), spec=spec, open_file=_open)
+    return f"pixgen-export-{now:%Y%m%d-%H%M%S}.zip", stream, plan.item_count
 
 
-def export_create(*, user: User, params, layout: str = "", augment="", seed="") -> Export:
+def export_create(
+    *,
+    user: User,
+    params,
+    layout: str = "",
+    augment="",
+    seed="",
+    balance=None,
+    synthetic_ratio=0.0,
+) -> Export:
     """Validate and queue an export job for a signed-in user; it is built after commit."""
     require_authenticated(user)
     merged = {k: v for k, v in _items(params) if k not in OPTIONS}
@@ -182,6 +243,8 @@ def export_create(*, user: User, params, layout: str = "", augment="", seed="") 
             "layout": layout,
             "augment": ",".join(augment) if not isinstance(augment, str) else augment,
             "seed": str(seed),
+            "balance": "" if balance is None else str(balance),
+            "synthetic_ratio": str(synthetic_ratio or ""),
         }
     )
     plan = export_plan(params=merged)
@@ -190,7 +253,7 @@ def export_create(*, user: User, params, layout: str = "", augment="", seed="") 
     with transaction.atomic():
         export = Export.objects.create(
             created_by=user,
-            params=plan.params,
+            params={**plan.params, **plan.balance_params},
             layout=plan.layout,
             augment=list(plan.augment),
             seed=plan.seed,
@@ -264,10 +327,9 @@ def export_build(*, export_id: int) -> Export | None:
         created_at=now,
         url=site_url(reverse("export-detail", args=[export.pk])),
         language=export.created_by.language or settings.LANGUAGE_CODE,
+        file_url=lambda path: site_url(reverse("export-file", args=[export.pk, path])),
     )
-    stream = archive_stream(
-        rows=catalogue_rows(plan.query, layout=plan.layout), spec=spec, open_file=_open
-    )
+    stream = archive_stream(rows=plan.rows(), spec=spec, open_file=_open)
     with tempfile.TemporaryDirectory(prefix="pixgen-export-") as folder:
         path, sha256, size, tally = write_archive(stream, folder)
         name = save_archive(path, f"exports/{export.pk}/pixgen-export-{export.pk}.zip")

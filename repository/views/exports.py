@@ -1,9 +1,14 @@
 """The download of the current image-list filter: streamed when small, a job when large."""
 
+import mimetypes
+import zipfile
+from pathlib import PurePosixPath
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -12,7 +17,7 @@ from django.views.decorators.http import require_POST
 
 from repository.models import Export
 from repository.services.exports import export_create, export_plan, export_stream
-from repository.views.ranged import ranged_file_response
+from repository.views.ranged import ranged_bytes_response, ranged_file_response
 
 
 def _error(request, exc: ValidationError):
@@ -35,7 +40,12 @@ def export_start(request):
         return _error(request, exc)
     if plan.streams:
         filename, stream, _count = export_stream(
-            query=plan.query, layout=plan.layout, augment=plan.augment, seed=plan.seed
+            query=plan.query,
+            layout=plan.layout,
+            augment=plan.augment,
+            seed=plan.seed,
+            balance=plan.balance,
+            synthetic_ratio=plan.synthetic_ratio,
         )
         response = StreamingHttpResponse(stream, content_type="application/zip")
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
@@ -54,6 +64,8 @@ def export_start(request):
         layout=plan.layout,
         augment=plan.augment,
         seed=plan.seed,
+        balance=plan.balance,
+        synthetic_ratio=plan.synthetic_ratio,
     )
     messages.success(request, _("Your export is being built; this page shows when it is ready."))
     return redirect("export-detail", pk=export.pk)
@@ -79,6 +91,23 @@ def export_detail(request, pk: int):
 def export_list(request):
     exports = Export.objects.filter(created_by=request.user)[:50]
     return render(request, "repository/export_list.html", {"exports": exports})
+
+
+@login_required
+def export_file(request, pk: int, path: str):
+    """One file of a built export, read from its stored archive (manifest.json's URLs)."""
+    export = _own_export(request, pk)
+    if export.status != Export.Status.SUCCEEDED or not export.file:
+        raise Http404
+    try:
+        with default_storage.open(export.file.name, "rb") as fh, zipfile.ZipFile(fh) as zf:
+            data = zf.read(path)
+    except (KeyError, FileNotFoundError, zipfile.BadZipFile):
+        raise Http404 from None
+    content_type = mimetypes.guess_type(path)[0] or "application/octet-stream"
+    return ranged_bytes_response(
+        request, data=data, filename=PurePosixPath(path).name, content_type=content_type
+    )
 
 
 @login_required

@@ -28,7 +28,15 @@ class Command(BaseCommand):
         parser.add_argument("--out", required=True, type=Path)
         parser.add_argument("--layout", default="flat", help="flat or imagefolder")
         parser.add_argument("--augment", default="", help="comma-separated: noise,blur,crop,jpeg")
-        parser.add_argument("--seed", default="0")
+        parser.add_argument("--seed", default="0", help="augmentation and sampling seed")
+        parser.add_argument(
+            "--balance", default="", help="at most N images per diagnosis × Fitzpatrick cell"
+        )
+        parser.add_argument(
+            "--synthetic-ratio",
+            default="",
+            help="0–1: the share of a balanced cell approved synthetic images may fill",
+        )
 
     def handle(self, *args, **opts):
         params = {}
@@ -37,11 +45,22 @@ class Command(BaseCommand):
             if not sep or not key.strip():
                 raise CommandError(f"--filter {item!r} is not KEY=VALUE.")
             params[key.strip()] = value
-        params.update(layout=opts["layout"], augment=opts["augment"], seed=opts["seed"])
+        params.update(
+            layout=opts["layout"],
+            augment=opts["augment"],
+            seed=opts["seed"],
+            balance=opts["balance"],
+            synthetic_ratio=opts["synthetic_ratio"],
+        )
         try:
             plan = export_plan(params=params)
             _name, stream, count = export_stream(
-                query=plan.query, layout=plan.layout, augment=plan.augment, seed=plan.seed
+                query=plan.query,
+                layout=plan.layout,
+                augment=plan.augment,
+                seed=plan.seed,
+                balance=plan.balance,
+                synthetic_ratio=plan.synthetic_ratio,
             )
         except ValidationError as exc:
             raise CommandError(_message(exc)) from None
