@@ -48,6 +48,15 @@ class CataloguePageOutput(serializers.Serializer):
     results = CatalogueRowOutput(many=True)
 
 
+class MetadataRevisionOutput(serializers.Serializer):
+    changed_by = serializers.CharField(source="changed_by.username")
+    changed_at = serializers.DateTimeField()
+    changes = serializers.JSONField(help_text='field -> {"from": old, "to": new}')
+    reason = serializers.CharField()
+    after_publication = serializers.BooleanField()
+    sent_back_for_review = serializers.ListField(child=serializers.IntegerField())
+
+
 class LesionImageDetailOutput(serializers.ModelSerializer):
     uid = serializers.SerializerMethodField()
     origin = serializers.SerializerMethodField()
@@ -56,6 +65,7 @@ class LesionImageDetailOutput(serializers.ModelSerializer):
     contributor = serializers.CharField(source="contributor.username")
     tone = serializers.SerializerMethodField()
     tone_labels = serializers.SerializerMethodField()
+    history = MetadataRevisionOutput(source="revisions", many=True, read_only=True)
 
     class Meta:
         model = LesionImage
@@ -87,6 +97,7 @@ class LesionImageDetailOutput(serializers.ModelSerializer):
             "moderated_at",
             "tone",
             "tone_labels",
+            "history",
         ]
 
     def get_uid(self, obj) -> str:

@@ -143,3 +143,13 @@ def test_the_correction_page_saves_and_the_image_page_shows_the_history(
     response = client.post(url, {**data, "reason": "Biopsy result."}, follow=True)
     page = response.content.decode()
     assert "Metadata history" in page and "Biopsy result." in page and "mel → nv" in page
+
+
+def test_the_api_shows_an_images_history(public_image, clinician, client):
+    image_metadata_update(
+        image=public_image, user=clinician, changes={"body_site": "face"}, reason="Typo."
+    )
+    [entry] = client.get(f"/api/v1/images/{public_image.pk}/").json()["history"]
+    assert entry["changed_by"] == clinician.username
+    assert entry["changes"] == {"body_site": {"from": "back", "to": "face"}}
+    assert entry["reason"] == "Typo." and entry["after_publication"] is True
