@@ -118,7 +118,7 @@ def _candidate_keys(centre: list, windows: list) -> set[Key]:
     return keys
 
 
-def _stored_prints(keys: set[Key]) -> dict[Key, list[perceptual.RegionHash]]:
+def stored_fingerprints(keys: set[Key]) -> dict[Key, list[perceptual.RegionHash]]:
     out: dict[Key, list[perceptual.RegionHash]] = {}
     by_origin: dict[str, list[int]] = {}
     for origin, object_id in keys:
@@ -146,14 +146,14 @@ def near_duplicate_search(
     windows = [h for h in prints if h.region != 0]
     keys = _candidate_keys(centre, windows) - set(exclude)
     found = []
-    for key, stored in _stored_prints(keys).items():
+    for key, stored in stored_fingerprints(keys).items():
         match = perceptual.compare(prints, tuple(stored))
         if match.is_near_duplicate:
             found.append(Candidate(origin=key[0], object_id=key[1], match=match))
     return sorted(found, key=lambda c: (c.match.fine, c.match.coarse, c.key))
 
 
-def _sources(keys: Iterable[Key]) -> dict[Key, int | None]:
+def synthesis_sources(keys: Iterable[Key]) -> dict[Key, int | None]:
     """The source image of each synthetic key."""
     ids = [object_id for origin, object_id in keys if origin == "synthetic"]
     rows = SyntheticImage.objects.filter(pk__in=ids).values_list("pk", "source_image_id")
@@ -178,7 +178,7 @@ def near_duplicates_record(
     first), and store the image's own fingerprint. Returns the pairs of this image."""
     me: Key = (origin, object_id)
     candidates = near_duplicate_search(prints=prints, exclude=[me])
-    sources = _sources([me, *(c.key for c in candidates)])
+    sources = synthesis_sources([me, *(c.key for c in candidates)])
     pairs = []
     for candidate in candidates:
         if related_by_synthesis(me, candidate.key, sources):
@@ -233,7 +233,7 @@ def fingerprints_backfill(*, origin: str, ids: Iterable[int], open_file) -> int:
 
 
 @dataclass(frozen=True)
-class Warning:
+class NearDuplicateWarning:
     """What a contributor is told about one near-duplicate of their upload."""
 
     uid: str
@@ -241,7 +241,7 @@ class Warning:
     fine_distance: int
 
 
-def near_duplicate_warnings(*, image: LesionImage, user: User) -> list[Warning]:
+def near_duplicate_warnings(*, image: LesionImage, user: User) -> list[NearDuplicateWarning]:
     pairs = NearDuplicatePair.objects.involving("real", image.pk).order_by("fine_distance")
     out = []
     for pair in pairs:
@@ -257,7 +257,11 @@ def near_duplicate_warnings(*, image: LesionImage, user: User) -> list[Warning]:
             target = SyntheticImage.objects.filter(pk=other[1]).first()
             if target is not None and target.can_be_seen_by(user):
                 url = reverse("synthesis-image-detail", args=[other[1]])
-        out.append(Warning(uid=f"{other[0]}-{other[1]}", url=url, fine_distance=pair.fine_distance))
+        out.append(
+            NearDuplicateWarning(
+                uid=f"{other[0]}-{other[1]}", url=url, fine_distance=pair.fine_distance
+            )
+        )
     return out
 
 

@@ -13,12 +13,12 @@ from repository.models import LesionImage, NearDuplicatePair, Release, ReleaseIt
 from repository.services.catalogue_rows import rows
 from repository.services.near_duplicates import (
     Key,
-    _sources,
-    _stored_prints,
     fingerprints_backfill,
     linked_pairs,
     near_duplicate_search,
     related_by_synthesis,
+    stored_fingerprints,
+    synthesis_sources,
 )
 from repository.splits import Assignment, Item, assign_splits, lesion_key, straddling
 from synthesis.models import SyntheticImage
@@ -87,8 +87,8 @@ def release_near_duplicates(release: Release) -> list[NearDuplicatePair]:
             ids=[i for o, i in keys if o == origin],
             open_file=lambda name: default_storage.open(name, "rb"),
         )
-    stored = _stored_prints(keys)
-    sources = _sources(keys)
+    stored = stored_fingerprints(keys)
+    sources = synthesis_sources(keys)
     found: dict[tuple[Key, Key], perceptual.Match] = {}
     for key in sorted(keys):
         if key not in stored:
