@@ -28,7 +28,9 @@ def isic_plan(text: str) -> list[PlannedRow]:
     try:
         rows = isic.read_isic_csv(text)
     except csv.Error as exc:
-        raise ValidationError({"csv": _("The CSV cannot be read: %(reason)s.") % {"reason": exc}})
+        raise ValidationError(
+            {"csv": _("The CSV cannot be read: %(reason)s.") % {"reason": exc}}
+        ) from None
     except isic.IsicCsvError as exc:
         raise ValidationError(
             {
