@@ -82,8 +82,11 @@ def _json_ready(record: dict) -> dict:
 
 
 def credit_line(row: dict) -> str:
-    who = row.get("contributor") or "PixGen"
-    return f"Image contributed by {who} to PixGen, licensed {row['licence']}"
+    who = row.get("contributor")
+    if row.get("origin") == "synthetic":
+        source = f"from an image contributed by {who} " if who else ""
+        return f"Synthetic image made by PixGen {source}(reviewed), licensed {row['licence']}"
+    return f"Image contributed by {who or 'PixGen'} to PixGen, licensed {row['licence']}"
 
 
 def _with_xmp(data: bytes, row: dict, spec: ArchiveSpec) -> bytes:

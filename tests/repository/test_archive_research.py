@@ -39,7 +39,8 @@ def test_the_isic_csv_is_in_isics_vocabulary_and_names_each_file(archive):
     for row in rows:
         assert isic.validate_isic_row(row) == []
         assert row["filename"] in zf.namelist()
-        assert row["attribution"].startswith("Image contributed by")
+        expected = "Synthetic image made by PixGen" if row["image_manipulation"] else "Image"
+        assert row["attribution"].startswith(expected)
 
 
 def test_the_manifest_lists_every_file_with_size_and_checksum(archive):
@@ -66,6 +67,6 @@ def test_every_exported_image_carries_its_licence_as_xmp(archive):
             xmp = image.info.get("xmp")
         text = xmp.decode() if isinstance(xmp, bytes) else xmp
         assert "creativecommons.org/licenses/by/4.0/" in text
-        assert "Image contributed by" in text
+        assert "contributed by" in text
         for private in ("diagnosis", "fitzpatrick", "sex", "age_bin"):
             assert private not in text.lower()
