@@ -8,6 +8,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from repository.exporting.licences import LICENCE_NAMES
+from repository.exporting.markdown import md_paragraphs, md_text
 from repository.exporting.spec import ArchiveSpec, Tally
 from synthesis.ml.fitzpatrick import ROMAN
 
@@ -28,7 +29,7 @@ def _matrix(tally: Tally) -> list[str]:
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for dx in diagnoses:
         cells = [tally.cells[(dx, f)] for f in types]
-        lines.append("| " + " | ".join([dx, *map(str, cells), str(sum(cells))]) + " |")
+        lines.append("| " + " | ".join([md_text(dx), *map(str, cells), str(sum(cells))]) + " |")
     totals = [sum(tally.cells[(dx, f)] for dx in diagnoses) for f in types]
     total = "**" + _("total") + "**"
     lines.append("| " + " | ".join([total, *map(str, totals), str(tally.total)]) + " |")
@@ -49,9 +50,11 @@ def _readme(*, spec: ArchiveSpec, tally: Tally) -> str:
             "`torchvision.datasets.ImageFolder(root='images')`)."
         ),
     }[spec.layout]
-    filters = json.dumps(spec.filters, sort_keys=True) if spec.filters else _("none")
+    # Inside a code span nothing is markup but a backtick, which JSON can write as \u0060.
+    filters = json.dumps(spec.filters, sort_keys=True).replace("`", "\\u0060")
+    filters = filters if spec.filters else _("none")
     lines = [
-        f"# {spec.title}",
+        f"# {md_text(spec.title)}",
         "",
         _(
             "Dermatology images on darker skin (Fitzpatrick IV-VI) from PixGen, an open "
@@ -133,10 +136,10 @@ def _readme(*, spec: ArchiveSpec, tally: Tally) -> str:
     if spec.release_tag:
         lines += ["", "## " + _("Release %(tag)s") % {"tag": spec.release_tag}, ""]
         if spec.notes:
-            lines += [spec.notes, ""]
+            lines += [md_paragraphs(spec.notes), ""]
         lines.append(_withdrawals(spec))
     if spec.cite_as:
-        lines += ["", "## " + _("How to cite"), "", spec.cite_as]
+        lines += ["", "## " + _("How to cite"), "", md_text(spec.cite_as)]
     return "\n".join(lines) + "\n"
 
 
@@ -154,5 +157,8 @@ def _withdrawals(spec: ArchiveSpec) -> str:
         "| uid | sha256 | " + _("why") + " |",
         "|---|---|---|",
     ]
-    rows += [f"| {w['uid']} | {w['sha256']} | {w['reason']} |" for w in spec.withdrawn]
+    rows += [
+        f"| {md_text(w['uid'])} | {md_text(w['sha256'])} | {md_text(w['reason'])} |"
+        for w in spec.withdrawn
+    ]
     return "\n".join(rows)

@@ -1,5 +1,6 @@
 """LICENSES.md: every image grouped by licence, then contributor, with credit lines."""
 
+from repository.exporting.markdown import md_text
 from repository.exporting.spec import ArchiveSpec, Tally
 
 LICENCE_NAMES = {
@@ -44,19 +45,20 @@ def licences_md(*, spec: ArchiveSpec, tally: Tally) -> str:
         name, url = LICENCE_NAMES.get(licence, (licence, ""))
         groups = sorted((c, n) for (lic, c), n in tally.credits.items() if lic == licence)
         total = sum(sum(n.values()) for _c, n in groups)
-        lines += ["", f"## {name} ({licence})", "", f"Licence text: <{url}>" if url else "", ""]
+        # Licence codes and names are PixGen's own, but a stored code is text like any other.
+        name, code = md_text(name), md_text(licence)
+        lines += ["", f"## {name} ({code})", "", f"Licence text: <{url}>" if url else "", ""]
         lines.append(f"{total} image(s).")
         ham = False
         for contributor, counts in groups:
-            who = contributor or "PixGen (generated without a single source image)"
+            who = md_text(contributor) or "PixGen (generated without a single source image)"
             parts = ", ".join(f"{counts[o]} {o}" for o in sorted(counts))
             notes = spec.source_notes.get((licence, contributor), [])
             lines += ["", f"### {who}", "", f"- Images: {parts}"]
             lines.append(
-                f'- Credit line: "Images contributed by {who} to PixGen, licensed {licence}'
-                f' ({url})."'
+                f'- Credit line: "Images contributed by {who} to PixGen, licensed {code} ({url})."'
             )
-            lines += [f"- Source: {note}" for note in notes]
+            lines += [f"- Source: {md_text(note)}" for note in notes]
             ham = ham or _is_ham(notes, contributor)
         if ham:
             lines += ["", "### Attribution required by the source data set", "", HAM10000]
