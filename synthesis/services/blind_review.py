@@ -14,33 +14,56 @@ from django.utils.translation import gettext as _
 from PIL import Image
 
 from repository.models import LesionImage
+from synthesis.ml.fitzpatrick import group_of
 from synthesis.models import BlindJudgement, BlindSession, SyntheticImage
 from synthesis.services.review import quality_scores, require_reviewer
 
 MIN_SIZE, MAX_SIZE = 2, 100
 
 
-def blind_candidates(*, reviewer) -> tuple[list[int], list[int]]:
-    """Ids of the real and the synthetic images a reviewer may be shown blind, by id."""
+def blind_candidates(*, reviewer) -> tuple[dict[int, str], dict[int, str]]:
+    """The real and the synthetic images a reviewer may be shown blind: id -> tone group.
+
+    Only images with a Fitzpatrick type take part: a session pairs like with like, so an
+    image whose tone group is unknown cannot be placed."""
     synthetic = (
         SyntheticImage.objects.filter(
-            status__in=[SyntheticImage.Status.PENDING_REVIEW, SyntheticImage.Status.APPROVED]
+            status__in=[SyntheticImage.Status.PENDING_REVIEW, SyntheticImage.Status.APPROVED],
+            fitzpatrick__isnull=False,
         )
         .exclude(created_by=reviewer)
         .exclude(Q(job__isnull=False) & Q(job__created_by=reviewer))
         .order_by("id")
-        .values_list("id", flat=True)
+        .values_list("id", "fitzpatrick")
     )
     # Their own uploads a reviewer would recognise.
-    real = LesionImage.objects.public().exclude(contributor=reviewer).order_by("id")
-    return list(real.values_list("id", flat=True)), list(synthetic)
+    real = (
+        LesionImage.objects.public()
+        .filter(fitzpatrick__isnull=False)
+        .exclude(contributor=reviewer)
+        .order_by("id")
+        .values_list("id", "fitzpatrick")
+    )
+    return (
+        {pk: group_of(fitz) for pk, fitz in real},
+        {pk: group_of(fitz) for pk, fitz in synthetic},
+    )
 
 
 def blind_compose(
-    *, seed: int, size: int, real: list[int], synthetic: list[int], sources: dict[int, int]
+    *,
+    seed: int,
+    size: int,
+    real: dict[int, str],
+    synthetic: dict[int, str],
+    sources: dict[int, int],
 ) -> list[tuple[str, int]]:
     """Half real, half synthetic, shuffled by the seed; the same seed gives the same list.
-    A synthetic image's own source is never shown beside it (same lesion, other tone)."""
+
+    `real` and `synthetic` map ids to Fitzpatrick groups (I-II, III-IV, V-VI). Every synthetic
+    image comes with a real one of the same group, so skin colour alone never tells them
+    apart (pale real photographs beside brown synthetic ones test nothing). A synthetic
+    image's own source is never shown in its session (same lesion, other tone)."""
     rng = random.Random(seed)
     half = size // 2
     if len(synthetic) < half:
@@ -48,17 +71,61 @@ def blind_compose(
             _("Too few synthetic images for a session of %(size)s: %(n)s available.")
             % {"size": size, "n": len(synthetic)}
         )
-    chosen = rng.sample(sorted(synthetic), half)
-    taken = {sources[pk] for pk in chosen if sources.get(pk)}
-    real = sorted(pk for pk in real if pk not in taken)
-    if len(real) < half:
+    pools = {}
+    for group in sorted(set(synthetic.values()) & set(real.values())):
+        synth = sorted(pk for pk, g in synthetic.items() if g == group)
+        reals = sorted(pk for pk, g in real.items() if g == group)
+        rng.shuffle(synth)
+        rng.shuffle(reals)
+        pools[group] = (synth, reals)
+    pairs: list[tuple[int, int]] = []
+    shown_real: set[int] = set()
+    taken_sources: set[int] = set()
+    # Groups take turns, one pair each, so a session spans every group that has both kinds.
+    while len(pairs) < half:
+        added = False
+        for group in sorted(pools, key=lambda _g: rng.random()):
+            if len(pairs) == half:
+                break
+            synth, reals = pools[group]
+            pair = _next_pair(synth, reals, sources, shown_real, taken_sources)
+            if pair is not None:
+                pairs.append(pair)
+                shown_real.add(pair[1])
+                if sources.get(pair[0]):
+                    taken_sources.add(sources[pair[0]])
+                added = True
+        if not added:
+            break
+    if len(pairs) < half:
         raise ValidationError(
-            _("Too few public real images for a session of %(size)s: %(n)s available.")
-            % {"size": size, "n": len(real)}
+            _(
+                "Too few public real images of the same skin tone as the synthetic ones for a "
+                "session of %(size)s: %(n)s matched pairs available (Fitzpatrick I-II, III-IV "
+                "and V-VI are matched separately)."
+            )
+            % {"size": size, "n": len(pairs)}
         )
-    items = [("real", pk) for pk in rng.sample(real, half)] + [("synthetic", pk) for pk in chosen]
+    items = [("real", r) for _s, r in pairs] + [("synthetic", s) for s, _r in pairs]
     rng.shuffle(items)
     return items
+
+
+def _next_pair(synth, reals, sources, shown_real, taken_sources) -> tuple[int, int] | None:
+    """The next synthetic image of a group with a real one to show beside it, or None."""
+    while synth:
+        candidate = synth[0]
+        source = sources.get(candidate)
+        if source in shown_real:  # its source is already in the session
+            synth.pop(0)
+            continue
+        for i, real_pk in enumerate(reals):
+            if real_pk not in taken_sources and real_pk != source:
+                synth.pop(0)
+                reals.pop(i)
+                return candidate, real_pk
+        return None
+    return None
 
 
 def _size(size) -> int:
@@ -83,7 +150,7 @@ def blind_session_start(*, reviewer, size, seed: int | None = None) -> BlindSess
     seed = secrets.randbelow(2**31) if seed is None else int(seed)
     real, synthetic = blind_candidates(reviewer=reviewer)
     sources = dict(
-        SyntheticImage.objects.filter(pk__in=synthetic).values_list("id", "source_image_id")
+        SyntheticImage.objects.filter(pk__in=list(synthetic)).values_list("id", "source_image_id")
     )
     items = blind_compose(seed=seed, size=size, real=real, synthetic=synthetic, sources=sources)
     with transaction.atomic():

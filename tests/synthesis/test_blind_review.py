@@ -202,3 +202,45 @@ def test_report_turing_figures_match_a_hand_computed_case(pool, moderator, clien
     client.force_login(moderator)
     page = client.get(reverse("synthesis-review-report")).content.decode()
     assert 'id="turing"' in page and "50%" in page
+
+
+def _group(judgement) -> str:
+    from synthesis.ml.fitzpatrick import group_of
+
+    image = judgement.real_image or judgement.synthetic
+    return group_of(image.fitzpatrick)
+
+
+def test_a_session_pairs_like_with_like_skin_tone(pool, clinician, moderator):
+    # Pale real images beside brown synthetic ones would make the test trivial: add light
+    # real images and light synthetic ones, and every group must stay balanced.
+    rows = demo_rows()
+    for row in rows[8:12]:
+        image_publish(image=ingest(clinician, row["image_id"], fitzpatrick=1), moderator=moderator)
+    light_source = ingest(clinician, rows[12]["image_id"], fitzpatrick=1)
+    image_publish(image=light_source, moderator=moderator)
+    for _i in range(2):
+        _synthetic(light_source, status="pending_review", fitzpatrick=2, created_by=moderator)
+    reviewer = ReviewerFactory()
+    for seed in range(8):
+        session = blind_session_start(reviewer=reviewer, size=8, seed=seed)
+        counts = {}
+        for judgement in session.judgements.select_related("real_image", "synthetic"):
+            key = (_group(judgement), judgement.is_real)
+            counts[key] = counts.get(key, 0) + 1
+        for group in {g for g, _real in counts}:
+            assert counts.get((group, True)) == counts.get((group, False)), counts
+        assert {g for g, _real in counts} == {"I-II", "V-VI"}
+
+
+def test_without_real_images_of_the_same_tone_a_session_is_refused(clinician, moderator):
+    rows = demo_rows()
+    source = ingest(clinician, rows[0]["image_id"], fitzpatrick=1)
+    image_publish(image=source, moderator=moderator)
+    for row in rows[1:5]:
+        image_publish(image=ingest(clinician, row["image_id"], fitzpatrick=1), moderator=moderator)
+    for _i in range(3):
+        _synthetic(source, status="pending_review", fitzpatrick=5, created_by=moderator)
+    with pytest.raises(ValidationError, match="same skin tone"):
+        blind_session_start(reviewer=ReviewerFactory(), size=4, seed=1)
+    assert not BlindSession.objects.exists()
