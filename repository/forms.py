@@ -37,23 +37,67 @@ class DecisionForm(forms.Form):
     )
 
 
+CHOOSE = ("", _("— choose —"))
+
+# What each Fitzpatrick type means, shown beside its swatch (Fitzpatrick 1988).
+FITZPATRICK_MEANING = {
+    1: _("always burns, never tans"),
+    2: _("usually burns, tans minimally"),
+    3: _("sometimes burns, tans gradually"),
+    4: _("burns minimally, always tans well"),
+    5: _("rarely burns, tans profusely"),
+    6: _("never burns, deeply pigmented"),
+}
+
+
+def _required(message):
+    """A label with no default: the contributor must choose it, and is told so."""
+    return {"required": message}
+
+
 class ImageMetadataFields(forms.Form):
-    diagnosis = forms.ModelChoiceField(queryset=Diagnosis.objects.active(), label=_("Diagnosis"))
+    """The labels of one image. Nothing that labels the lesion is pre-selected, so a form
+    submitted without looking cannot mislabel an image silently."""
+
+    diagnosis = forms.ModelChoiceField(
+        queryset=Diagnosis.objects.active(),
+        empty_label=CHOOSE[1],
+        label=_("Diagnosis"),
+        error_messages=_required(_("Choose the diagnosis; PixGen never fills it in for you.")),
+    )
     diagnosis_confirmation = forms.ChoiceField(
-        choices=Confirmation.choices, label=_("Confirmed by")
+        choices=[CHOOSE, *Confirmation.choices],
+        label=_("Confirmed by"),
+        error_messages=_required(_("Choose how the diagnosis was confirmed.")),
     )
     fitzpatrick = forms.TypedChoiceField(
-        choices=Fitzpatrick.choices, coerce=int, label=_("Fitzpatrick type")
+        choices=[(n, f"{label} — {FITZPATRICK_MEANING[n]}") for n, label in Fitzpatrick.choices],
+        coerce=int,
+        widget=forms.RadioSelect,
+        label=_("Fitzpatrick type"),
+        error_messages=_required(
+            _("Choose the Fitzpatrick type; PixGen never fills it in for you (see the reference).")
+        ),
     )
     monk_tone = forms.TypedChoiceField(
-        choices=[("", _("— not recorded —"))] + [(i, str(i)) for i in range(1, 11)],
+        choices=[("", _("not recorded"))] + [(i, str(i)) for i in range(1, 11)],
         coerce=int,
         empty_value=None,
         required=False,
+        initial="",
+        widget=forms.RadioSelect,
         label=_("Monk skin tone"),
     )
-    modality = forms.ChoiceField(choices=Modality.choices, label=_("Modality"))
-    body_site = forms.ChoiceField(choices=BodySite.choices, label=_("Body site"))
+    modality = forms.ChoiceField(
+        choices=[CHOOSE, *Modality.choices],
+        label=_("Modality"),
+        error_messages=_required(_("Choose the modality: dermoscopic or clinical.")),
+    )
+    body_site = forms.ChoiceField(
+        choices=[CHOOSE, *BodySite.choices],
+        label=_("Body site"),
+        error_messages=_required(_("Choose the body site (or Unknown).")),
+    )
     age_bin = forms.TypedChoiceField(
         choices=[("", _("— not recorded —"))] + AGE_BIN_CHOICES,
         coerce=int,
@@ -80,8 +124,14 @@ class ImageMetadataFields(forms.Form):
     )
 
 
+ACCEPTED_IMAGES = "image/jpeg,image/png,image/webp,.jpg,.jpeg,.png,.webp"
+
+
 class UploadForm(ImageMetadataFields):
-    image = forms.FileField(label=_("Image (JPEG, PNG or WebP)"))
+    image = forms.FileField(
+        label=_("Image (JPEG, PNG or WebP)"),
+        widget=forms.ClearableFileInput(attrs={"accept": ACCEPTED_IMAGES}),
+    )
     field_order = ["image"]
 
 
@@ -104,18 +154,25 @@ class MultipleFileField(forms.FileField):
 class BatchUploadForm(forms.Form):
     csv = forms.FileField(
         label=_("Metadata CSV"),
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
         help_text=_(
             "HAM10000 columns (lesion_id, image_id, dx, dx_type, age, sex, localization) "
             "plus fitzpatrick (1–6 or I–VI)."
         ),
     )
-    images = MultipleFileField(label=_("Image files"))
-    modality = forms.ChoiceField(choices=Modality.choices, label=_("Modality of these images"))
+    images = MultipleFileField(
+        label=_("Image files"), widget=MultipleFileInput(attrs={"accept": ACCEPTED_IMAGES})
+    )
+    modality = forms.ChoiceField(
+        choices=[CHOOSE, *Modality.choices],
+        label=_("Modality of these images"),
+        error_messages=_required(_("Choose the modality: dermoscopic or clinical.")),
+    )
     licence = forms.ChoiceField(choices=Licence.choices, initial=Licence.CC_BY, label=_("Licence"))
     diagnosis_confirmation = forms.ChoiceField(
-        choices=Confirmation.choices,
-        initial=Confirmation.CLINICAL,
+        choices=[CHOOSE, *Confirmation.choices],
         label=_("Confirmed by (when the CSV has no dx_type)"),
+        error_messages=_required(_("Choose how the diagnoses were confirmed.")),
     )
     request = forms.ModelChoiceField(
         queryset=ImageRequest.objects.open(), required=False, label=_("Fulfils request")

@@ -39,6 +39,11 @@ urlpatterns = [
     path("contribute/", upload.upload, name="upload"),
     path("contribute/suggest/", upload.upload_suggest, name="upload-suggest"),
     path("contribute/batch/", upload.upload_batch, name="upload-batch"),
+    path(
+        "contribute/batch/template.csv",
+        upload.upload_batch_template,
+        name="upload-batch-template",
+    ),
     path("contributions/", images.my_contributions, name="my-contributions"),
     path("moderation/", moderation.queue, name="moderation-queue"),
     path("moderation/images/<int:pk>/", moderation.decide_image, name="moderation-decide-image"),

@@ -29,6 +29,8 @@ class TargetMode:
 class ToneJobForm(ImageFilterForm):
     """Image filters as on the image list, then targets and the backend."""
 
+    FILTER_FIELDS = ("diagnosis", "fitzpatrick", "body_site", "modality")
+
     image_ids = forms.CharField(
         required=False,
         label=_("Only these image numbers"),
@@ -98,10 +100,7 @@ class ToneJobForm(ImageFilterForm):
         ]
 
     def image_filter(self) -> dict:
-        return {
-            k: self.cleaned_data.get(k)
-            for k in ("diagnosis", "fitzpatrick", "body_site", "modality")
-        }
+        return {k: self.cleaned_data.get(k) for k in self.FILTER_FIELDS}
 
 
 class StyleTemplateForm(forms.Form):

@@ -17,6 +17,7 @@ from synthesis.views import (
 urlpatterns = [
     path("", jobs.job_list, name="synthesis-jobs"),
     path("jobs/new/", jobs.job_create, name="synthesis-job-create"),
+    path("jobs/new/count.json", jobs.job_count, name="synthesis-job-count"),
     path("jobs/<int:pk>/", jobs.job_detail, name="synthesis-job-detail"),
     path("jobs/<int:pk>/progress.json", jobs.job_progress, name="synthesis-job-progress"),
     path("jobs/<int:pk>/cancel/", jobs.job_cancel_view, name="synthesis-job-cancel"),

@@ -51,6 +51,34 @@ class BatchReport:
         return sum(1 for r in self.rows if not r.ok)
 
 
+# The batch template: HAM10000's columns plus ours, with two example rows that the importer
+# accepts as they stand (a test imports it).
+TEMPLATE_COLUMNS = (
+    "lesion_id",
+    "image_id",
+    "dx",
+    "dx_type",
+    "age",
+    "sex",
+    "localization",
+    "fitzpatrick",
+    "monk_tone",
+)
+TEMPLATE_ROWS = (
+    ("lesion-0001", "IMG_0001.jpg", "mel", "histo", "45", "female", "back", "V", "8"),
+    ("lesion-0001", "IMG_0002.jpg", "mel", "histo", "45", "female", "back", "V", "8"),
+)
+
+
+def batch_csv_template() -> str:
+    """The CSV a contributor fills in: header and example rows."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(TEMPLATE_COLUMNS)
+    writer.writerows(TEMPLATE_ROWS)
+    return out.getvalue()
+
+
 def _csv_text(data: bytes) -> str:
     if len(data) > MAX_CSV_BYTES:
         raise ValidationError({"csv": _("The CSV is larger than 5 MB.")})

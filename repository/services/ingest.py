@@ -58,12 +58,13 @@ def upload_deidentify(data: bytes, *, field: str = "image") -> CleanImage:
 
 def _duplicate_error(existing: LesionImage) -> ValidationError:
     url = reverse("image-detail", args=[existing.pk])
+    message = _("This image is already in PixGen as image #%(id)s (%(url)s).") % {
+        "id": existing.pk,
+        "url": url,
+    }
+    # params carry the image so a page can show the message with a link (see views/upload.py).
     return ValidationError(
-        {
-            "image": _("This image is already in PixGen as image #%(id)s (%(url)s).")
-            % {"id": existing.pk, "url": url}
-        },
-        code="duplicate",
+        {"image": ValidationError(message, code="duplicate", params={"existing": existing.pk})}
     )
 
 

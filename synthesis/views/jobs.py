@@ -12,6 +12,7 @@ from repository.views.common import apply_errors
 from synthesis.forms import ToneJobForm
 from synthesis.models import JobItem, SynthesisJob
 from synthesis.services.jobs import (
+    images_select,
     job_cancel,
     job_create_tone_transfer,
     job_item_remove,
@@ -55,6 +56,29 @@ def job_create(request):
             return redirect("synthesis-job-detail", pk=job.pk)
     status = 400 if request.method == "POST" else 200
     return render(request, "synthesis/job_form.html", {"form": form}, status=status)
+
+
+@login_required
+def job_count(request):
+    """JSON for the job form: how many public images the current selection takes, so the form
+    can show "N images × M targets = K outputs" before it is submitted."""
+    require_staff(request)
+    form = ToneJobForm(request.GET)
+    form.is_valid()  # the selection fields are read on their own; targets are counted in the page
+    data = form.cleaned_data
+    errors = {
+        k: form.errors[k] for k in ("image_ids", *ToneJobForm.FILTER_FIELDS) if k in form.errors
+    }
+    if errors:
+        return JsonResponse(
+            {"error": " ".join(e for errs in errors.values() for e in errs)}, status=400
+        )
+    try:
+        images = images_select(image_filter=form.image_filter(), image_ids=data.get("image_ids"))
+        count = images.count()
+    except ValidationError as exc:
+        return JsonResponse({"error": " ".join(exc.messages)}, status=400)
+    return JsonResponse({"images": count})
 
 
 @login_required

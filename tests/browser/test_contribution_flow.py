@@ -44,7 +44,7 @@ def test_upload_publish_and_coverage(seeded_db, live_server, page):
     page.set_input_files("#id_image", str(DEMO_DIR / "images" / f"{row['image_id']}.jpg"))
     page.select_option("#id_diagnosis", label="Melanoma (mel)")
     page.select_option("#id_diagnosis_confirmation", "histopathology")
-    page.select_option("#id_fitzpatrick", "5")
+    page.check("#id_fitzpatrick_4")  # type V
     page.select_option("#id_modality", "dermoscopic")
     page.select_option("#id_body_site", "back")
     page.select_option("#id_age_bin", "45")

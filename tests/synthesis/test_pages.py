@@ -233,3 +233,19 @@ def test_reviewers_see_templates_but_cannot_add_them(client, reviewer):
     client.force_login(reviewer)
     assert client.get(reverse("synthesis-templates")).status_code == 200
     assert client.get(reverse("synthesis-template-create")).status_code == 403
+
+
+def test_job_form_counts_images_before_it_is_queued(client, moderator, public_images):
+    client.force_login(moderator)
+    url = reverse("synthesis-job-create")
+    page = client.get(url).content.decode()
+    assert 'data-show-when="mode=ita"' in page and 'data-show-when="backend=magenta"' in page
+    assert "__N__ images × __M__ targets = __K__ outputs" in page
+    count_url = reverse("synthesis-job-count")
+    assert client.get(count_url).json() == {"images": 2}
+    assert client.get(count_url, {"image_ids": str(public_images[0].pk)}).json() == {"images": 1}
+    assert client.get(count_url, {"fitzpatrick": "1"}).json() == {"images": 0}
+    bad = client.get(count_url, {"image_ids": "12a"})
+    assert bad.status_code == 400 and "commas" in bad.json()["error"]
+    missing = client.get(count_url, {"image_ids": "999999"})
+    assert missing.status_code == 400 and "#999999" in missing.json()["error"]

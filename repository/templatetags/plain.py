@@ -1,0 +1,104 @@
+"""Plain words for what a person reads: field names, stored codes and metric keys become the
+labels the forms use (“Lower extremity”, not `lower_extremity`)."""
+
+from django import template
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from repository.vocabulary import (
+    AGE_BIN_CHOICES,
+    BodySite,
+    Confirmation,
+    Fitzpatrick,
+    Licence,
+    Modality,
+    Sex,
+)
+
+register = template.Library()
+
+FIELD_LABELS = {
+    "diagnosis": gettext_lazy("Diagnosis"),
+    "diagnosis_confirmation": gettext_lazy("Confirmed by"),
+    "fitzpatrick": gettext_lazy("Fitzpatrick type"),
+    "monk_tone": gettext_lazy("Monk skin tone"),
+    "modality": gettext_lazy("Modality"),
+    "body_site": gettext_lazy("Body site"),
+    "age_bin": gettext_lazy("Approximate age"),
+    "sex": gettext_lazy("Sex"),
+    "licence": gettext_lazy("Licence"),
+    "lesion_identifier": gettext_lazy("Lesion identifier"),
+    "method": gettext_lazy("Method"),
+    "backend": gettext_lazy("Backend"),
+    "seed": gettext_lazy("Random seed"),
+    "target": gettext_lazy("Target"),
+    "alpha": gettext_lazy("Alpha"),
+    "ita_deg": gettext_lazy("ITA (degrees)"),
+    "handle": gettext_lazy("Model handle"),
+    "model_version": gettext_lazy("Model version"),
+}
+CHOICES = {
+    "diagnosis_confirmation": dict(Confirmation.choices),
+    "fitzpatrick": dict(Fitzpatrick.choices),
+    "modality": dict(Modality.choices),
+    "body_site": dict(BodySite.choices),
+    "age_bin": dict(AGE_BIN_CHOICES),
+    "sex": dict(Sex.choices),
+    "licence": dict(Licence.choices),
+}
+METRIC_LABELS = {
+    "accuracy": gettext_lazy("Accuracy"),
+    "balanced_accuracy": gettext_lazy("Balanced accuracy"),
+    "auc": gettext_lazy("Area under the ROC curve"),
+    "malignancy_auc": gettext_lazy("Malignancy: area under the ROC curve"),
+    "ece": gettext_lazy("Calibration error (ECE)"),
+}
+
+
+@register.filter
+def field_label(name: str) -> str:
+    """`body_site` -> “Body site”; an unknown name with its underscores as spaces."""
+    label = FIELD_LABELS.get(name)
+    return str(label) if label else str(name).replace("_", " ").capitalize()
+
+
+@register.filter
+def field_value(value, name: str) -> str:
+    """A stored value in words: `lower_extremity` -> “Lower extremity”, 45 -> “45–49”,
+    5 -> “V”, a diagnosis code -> its name."""
+    if value in (None, ""):
+        return "—"
+    if name == "diagnosis":
+        from repository.models import Diagnosis
+
+        found = Diagnosis.objects.filter(code=str(value)).first()
+        return found.display_name if found else str(value)
+    choices = CHOICES.get(name)
+    if choices is not None:
+        for key in (value, str(value)):
+            if key in choices:
+                return str(choices[key])
+        try:
+            return str(choices[int(value)])
+        except (KeyError, TypeError, ValueError):
+            pass
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).replace("_", " ") if isinstance(value, str) else str(value)
+
+
+@register.filter
+def metric_label(key: str) -> str:
+    """An audit metric's key in words (`sensitivity_at_specificity_0.8` included)."""
+    if key in METRIC_LABELS:
+        return str(METRIC_LABELS[key])
+    prefix = "sensitivity_at_specificity_"
+    if str(key).startswith(prefix):
+        return _("Sensitivity at %(s)s specificity") % {"s": key[len(prefix) :]}
+    return str(key).replace("_", " ").capitalize()
+
+
+@register.filter
+def age_label(age_bin) -> str:
+    """An age bin as whole years (“45–49”, “90+”)."""
+    return field_value(age_bin, "age_bin")
