@@ -2,6 +2,7 @@
 
 from django import forms
 from django.contrib.auth.forms import UserCreationForm
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from repository.models import ClinicianApplication, Diagnosis, ImageRequest, User
@@ -71,7 +72,12 @@ class ImageMetadataFields(forms.Form):
         error_messages=_required(_("Choose how the diagnosis was confirmed.")),
     )
     fitzpatrick = forms.TypedChoiceField(
-        choices=[(n, f"{label} — {FITZPATRICK_MEANING[n]}") for n, label in Fitzpatrick.choices],
+        # format_lazy, not an f-string: an f-string would freeze the words in the language
+        # active at import (English) for every reader.
+        choices=[
+            (n, format_lazy("{} — {}", label, FITZPATRICK_MEANING[n]))
+            for n, label in Fitzpatrick.choices
+        ],
         coerce=int,
         widget=forms.RadioSelect,
         label=_("Fitzpatrick type"),

@@ -6,6 +6,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from repository.forms import MaskUploadForm, SelfReportForm, ToneLabelForm
@@ -19,11 +20,12 @@ from repository.services.tone_labels import (
 from repository.views.common import apply_errors
 from synthesis.ml.skin_tone import METHOD_VERSION
 
+# Lazy: these are read per request, in the reader's language, not once at import.
 SOURCE_LABELS = {
-    "clinician": _("Contributing clinician"),
-    "measured": _("Measured"),
-    "self_report": _("Patient self-report"),
-    "rater": _("Other raters"),
+    "clinician": gettext_lazy("Contributing clinician"),
+    "measured": gettext_lazy("Measured"),
+    "self_report": gettext_lazy("Patient self-report"),
+    "rater": gettext_lazy("Other raters"),
 }
 
 

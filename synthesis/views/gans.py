@@ -6,6 +6,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from repository.views.common import apply_errors
@@ -19,13 +20,14 @@ from synthesis.services.gan_generation import gan_generate_job_create
 from synthesis.services.gan_training import gan_train_job_create, gan_train_resume
 from synthesis.views.common import require_moderator, require_staff
 
+# Lazy: these are read per request, in the reader's language, not once at import.
 METRIC_ROWS = (
-    ("tone_fidelity", _("Conditional tone fidelity")),
-    ("real_tone_fidelity", _("Tone fidelity of the real images")),
-    ("diversity", _("Diversity (1 − SSIM)")),
-    ("real_diversity", _("Diversity of the real images")),
-    ("frechet_distance", _("Fréchet distance (repository encoder)")),
-    ("n_generated", _("Images scored")),
+    ("tone_fidelity", gettext_lazy("Conditional tone fidelity")),
+    ("real_tone_fidelity", gettext_lazy("Tone fidelity of the real images")),
+    ("diversity", gettext_lazy("Diversity (1 − SSIM)")),
+    ("real_diversity", gettext_lazy("Diversity of the real images")),
+    ("frechet_distance", gettext_lazy("Fréchet distance (repository encoder)")),
+    ("n_generated", gettext_lazy("Images scored")),
 )
 
 
