@@ -1,6 +1,7 @@
 """The filtered catalogue's metadata as one CSV, in PixGen's columns or the ISIC Archive's."""
 
 from django.http import StreamingHttpResponse
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.exceptions import ValidationError
 from rest_framework.views import APIView
@@ -42,7 +43,7 @@ class MetadataCsv(APIView):
     def get(self, request):
         layout = request.query_params.get("layout", "pixgen")
         if layout not in LAYOUTS:
-            raise ValidationError({"layout": "layout is pixgen or isic."})
+            raise ValidationError({"layout": _("layout is pixgen or isic.")})
         query = catalogue_query(request.query_params, extra_control={"layout"})
         if layout == "isic":
             lines = isic_csv_lines(_rows(query), attribution=_credit)

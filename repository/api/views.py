@@ -2,6 +2,7 @@
 renders; errors are 4xx with a message (see errors.py)."""
 
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import permissions, status
 from rest_framework.exceptions import ValidationError
@@ -43,7 +44,9 @@ def _page_size(value: str | None) -> int:
     if value is None:
         return 100
     if not value.isdigit() or not 1 <= int(value) <= MAX_PAGE:
-        raise ValidationError({"page_size": f"page_size is a whole number from 1 to {MAX_PAGE}."})
+        raise ValidationError(
+            {"page_size": _("page_size is a whole number from 1 to %(max)s.") % {"max": MAX_PAGE}}
+        )
     return int(value)
 
 
@@ -54,9 +57,9 @@ def _fields(value: str | None) -> list[str] | None:
     unknown = [n for n in names if n not in OUTPUT_FIELDS]
     if unknown or not names:
         listed = ", ".join(unknown) or "''"
-        raise ValidationError(
-            {"fields": f"Unknown field(s) {listed}; choose from {', '.join(OUTPUT_FIELDS)}."}
-        )
+        message = _("Unknown field(s) %(names)s; choose from %(known)s.")
+        known = ", ".join(OUTPUT_FIELDS)
+        raise ValidationError({"fields": message % {"names": listed, "known": known}})
     return names
 
 
@@ -73,7 +76,7 @@ class CatalogueList(APIView):
         query = catalogue_query(params)
         ordering = params.get("ordering", "-created_at")
         if ordering not in ("-created_at", "created_at"):
-            raise ValidationError({"ordering": "ordering is created_at or -created_at."})
+            raise ValidationError({"ordering": _("ordering is created_at or -created_at.")})
         fields = _fields(params.get("fields"))
         rows, following = catalogue_page(
             query.querysets(),
@@ -176,8 +179,9 @@ class Requests(APIView):
     def get(self, request):
         wanted = request.query_params.get("status", "open")
         if wanted not in ImageRequest.Status.values:
+            allowed = ", ".join(ImageRequest.Status.values)
             raise ValidationError(
-                {"status": f"status is one of {', '.join(ImageRequest.Status.values)}."}
+                {"status": _("status is one of %(allowed)s.") % {"allowed": allowed}}
             )
         requests = ImageRequest.objects.by_unmet_need().filter(status=wanted)
         requests = requests.select_related("diagnosis", "requester")[:500]

@@ -1,0 +1,101 @@
+"""The API's human-readable errors follow Accept-Language while the field names that key them stay
+the same; no error raised by a view or service carries English that gettext never sees."""
+
+import ast
+import re
+
+import pytest
+
+from tests.i18n.catalogues import ROOT
+
+pytestmark = pytest.mark.django_db
+
+# Exceptions whose message reaches a reader (a page, a form or an API response). CLI-only
+# CommandError and internal ValueError are left out.
+READER_FACING = {
+    "ValidationError",
+    "PermissionDenied",
+    "Http404",
+    "NotFound",
+    "ParseError",
+    "APIException",
+    "NotAuthenticated",
+    "AuthenticationFailed",
+    "PermissionDeniedError",
+}
+TRANSLATORS = {"_", "gettext", "gettext_lazy", "ngettext", "pgettext", "format_lazy"}
+WORDS = re.compile(r"[A-Za-z]{2,} [A-Za-z]")
+JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
+
+
+def untranslated_messages(source: str) -> list[int]:
+    """Lines where a reader-facing exception is raised with English text outside gettext."""
+    found = []
+
+    def literals(node):
+        if isinstance(node, ast.Call):
+            func = node.func
+            name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", "")
+            if name in TRANSLATORS:
+                return
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            if WORDS.search(node.value):
+                yield node
+        elif isinstance(node, ast.JoinedStr):
+            if any(isinstance(v, ast.Constant) and WORDS.search(str(v.value)) for v in node.values):
+                yield node
+            return
+        for child in ast.iter_child_nodes(node):
+            yield from literals(child)
+
+    for node in ast.walk(ast.parse(source)):
+        if not (isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call)):
+            continue
+        func = node.exc.func
+        name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", "")
+        if name in READER_FACING:
+            for argument in [*node.exc.args, *(k.value for k in node.exc.keywords)]:
+                found.extend(n.lineno for n in literals(argument))
+    return found
+
+
+def test_the_scanner_sees_english_outside_gettext():
+    source = (
+        "raise ValidationError({'page': f'page is 1 to {n}.'})\n"
+        "raise ValidationError({'page': _('page is 1 to %(n)s.') % {'n': n}})\n"
+        "raise ValidationError(', '.join(bad))\n"
+        "raise ValueError('internal detail')\n"
+    )
+    assert untranslated_messages(source) == [1]
+
+
+def test_no_view_or_service_raises_untranslated_english():
+    offenders = []
+    for folder in ("repository", "synthesis"):
+        for path in sorted((ROOT / folder).rglob("*.py")):
+            skipped = {"migrations", "management", "ml"}
+            if skipped & set(path.relative_to(ROOT).parts):
+                continue
+            for line in untranslated_messages(path.read_text(encoding="utf-8")):
+                offenders.append(f"{path.relative_to(ROOT)}:{line}")
+    assert not offenders, "wrap the message in gettext:\n" + "\n".join(offenders)
+
+
+@pytest.mark.parametrize(
+    ("url", "field"),
+    [
+        ("/api/v1/images/?page_size=0", "page_size"),
+        ("/api/v1/images/?fields=nonsense", "fields"),
+        ("/api/v1/images/?ordering=diagnosis", "ordering"),
+        ("/api/v1/requests/?status=lost", "status"),
+        ("/api/v1/metadata.csv?layout=excel", "layout"),
+    ],
+)
+def test_api_parameter_errors_follow_accept_language(client, url, field):
+    english = client.get(url)
+    japanese = client.get(url, headers={"accept-language": "ja"})
+    indonesian = client.get(url, headers={"accept-language": "id"})
+    assert english.status_code == japanese.status_code == indonesian.status_code == 400
+    assert english.json().keys() == japanese.json().keys() == indonesian.json().keys() == {field}
+    assert JAPANESE.search(str(japanese.json()[field]))
+    assert str(indonesian.json()[field]) != str(english.json()[field])
