@@ -10,7 +10,13 @@ from dataclasses import dataclass, field
 
 
 class BalanceError(ValueError):
-    """A balanced sample that cannot be drawn; the message says what exists."""
+    """A balanced sample that cannot be drawn; the message says what exists. `code` and `params`
+    let a caller with a translation catalogue say the same in the reader's language."""
+
+    def __init__(self, message: str, code: str = "", **params):
+        super().__init__(message)
+        self.code = code
+        self.params = params
 
 
 @dataclass(frozen=True)
@@ -82,7 +88,9 @@ def balanced_sample(
             "synthetic_taken": len(synthetic_taken),
         }
     if not cells:
-        raise BalanceError("No image matches these filters, so there is nothing to balance.")
+        raise BalanceError(
+            "No image matches these filters, so there is nothing to balance.", code="empty"
+        )
     if per_cell > largest:
         listing = "; ".join(
             f"{key.replace('|', ' × Fitzpatrick ')}: {v['real']} real, {v['synthetic']} synthetic"
@@ -90,6 +98,10 @@ def balanced_sample(
         )
         raise BalanceError(
             f"You asked for up to {per_cell} images per cell, but no cell has that many "
-            f"(the fullest has {largest}). What exists: {listing}."
+            f"(the fullest has {largest}). What exists: {listing}.",
+            code="too_few",
+            per_cell=per_cell,
+            largest=largest,
+            cells=sample.cells,
         )
     return sample

@@ -61,7 +61,25 @@ def balanced_selection(
             candidates, per_cell=per_cell, synthetic_ratio=synthetic_ratio, seed=seed
         )
     except BalanceError as exc:
-        raise ValidationError({"balance": str(exc)}) from None
+        raise ValidationError({"balance": _balance_message(exc)}) from None
+
+
+def _balance_message(exc: BalanceError) -> str:
+    """The plain module's English, said again in the reader's language."""
+    if exc.code == "empty":
+        return _("No image matches these filters, so there is nothing to balance.")
+    if exc.code == "too_few":
+        cell = _("%(diagnosis)s × Fitzpatrick %(type)s: %(real)s real, %(synthetic)s synthetic")
+        listing = "; ".join(
+            cell % {"diagnosis": dx, "type": fitz, "real": v["real"], "synthetic": v["synthetic"]}
+            for key, v in sorted(exc.params["cells"].items())
+            for dx, fitz in [key.split("|")]
+        )
+        return _(
+            "You asked for up to %(n)s images per cell, but no cell has that many (the fullest "
+            "has %(largest)s). What exists: %(listing)s."
+        ) % {"n": exc.params["per_cell"], "largest": exc.params["largest"], "listing": listing}
+    return str(exc)
 
 
 def only_selected(rows: Iterator[dict], selected: set[str]) -> Iterator[dict]:

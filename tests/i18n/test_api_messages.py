@@ -99,3 +99,16 @@ def test_api_parameter_errors_follow_accept_language(client, url, field):
     assert english.json().keys() == japanese.json().keys() == indonesian.json().keys() == {field}
     assert JAPANESE.search(str(japanese.json()[field]))
     assert str(indonesian.json()[field]) != str(english.json()[field])
+
+
+def test_an_unbalanceable_export_is_refused_in_the_readers_language(clinician, moderator, client):
+    from tests.repository.test_exports import make_catalogue
+
+    make_catalogue(clinician, moderator)
+    url = "/api/v1/exports/?origin=real&balance=5"
+    english = client.get(url).json()["balance"]
+    japanese = client.get(url, headers={"accept-language": "ja"}).json()["balance"]
+    indonesian = client.get(url, headers={"accept-language": "id"}).json()["balance"]
+    assert "up to 5" in str(english) and "akiec" in str(english)
+    assert JAPANESE.search(str(japanese)) and "akiec" in str(japanese) and "5" in str(japanese)
+    assert "akiec" in str(indonesian) and str(indonesian) != str(english)
