@@ -1,6 +1,7 @@
 """Synthesis jobs through the API, for moderators and reviewers (the roles that run them)."""
 
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema
 from rest_framework import permissions, serializers, status
 from rest_framework.response import Response
@@ -12,7 +13,7 @@ from synthesis.services.permissions import is_synthesis_staff
 
 
 class SynthesisStaff(permissions.BasePermission):
-    message = "Synthesis jobs are for moderators and reviewers."
+    message = gettext_lazy("Synthesis jobs are for moderators and reviewers.")
 
     def has_permission(self, request, view):
         return is_synthesis_staff(request.user)

@@ -49,6 +49,11 @@ def untranslated_messages(source: str) -> list[int]:
             yield from literals(child)
 
     for node in ast.walk(ast.parse(source)):
+        # A DRF permission's `message` is what a refused client reads.
+        if isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id == "message" for t in node.targets
+        ):
+            found.extend(n.lineno for n in literals(node.value))
         if not (isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call)):
             continue
         func = node.exc.func
@@ -65,8 +70,10 @@ def test_the_scanner_sees_english_outside_gettext():
         "raise ValidationError({'page': _('page is 1 to %(n)s.') % {'n': n}})\n"
         "raise ValidationError(', '.join(bad))\n"
         "raise ValueError('internal detail')\n"
+        "class Staff:\n"
+        "    message = 'Jobs are for staff.'\n"
     )
-    assert untranslated_messages(source) == [1]
+    assert untranslated_messages(source) == [1, 6]
 
 
 def test_no_view_or_service_raises_untranslated_english():
@@ -112,3 +119,14 @@ def test_an_unbalanceable_export_is_refused_in_the_readers_language(clinician, m
     assert "up to 5" in str(english) and "akiec" in str(english)
     assert JAPANESE.search(str(japanese)) and "akiec" in str(japanese) and "5" in str(japanese)
     assert "akiec" in str(indonesian) and str(indonesian) != str(english)
+
+
+def test_api_refusals_follow_accept_language(client, settings, clinician):
+    settings.PIXGEN_API_ANONYMOUS = "none"
+    refused = client.get("/api/v1/images/", headers={"accept-language": "ja"})
+    assert refused.status_code in (401, 403)
+    assert JAPANESE.search(refused.json()["detail"])
+    client.force_login(clinician)
+    jobs = client.get("/api/v1/jobs/", headers={"accept-language": "id"})
+    assert jobs.status_code == 403
+    assert jobs.json()["detail"] == "Tugas sintesis hanya untuk moderator dan peninjau."
