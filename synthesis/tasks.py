@@ -76,3 +76,14 @@ def generate_task(job_id: int) -> None:
     from synthesis.services.gan_generation import gan_generate_run
 
     _run(gan_generate_run, job_id, "DCGAN generation")
+
+
+@shared_task(soft_time_limit=TRAINING_SOFT_LIMIT, time_limit=TRAINING_SOFT_LIMIT + 120)
+def run_audit_task(job_id: int) -> None:
+    """A bias audit: minutes of inference and bootstrap, never inside a web request."""
+    import torch
+
+    from synthesis.services.audit_upload import audit_job_run
+
+    torch.set_num_threads(int(settings.PIXGEN_TRAINING_THREADS))
+    _run(audit_job_run, job_id, "bias audit")

@@ -11,6 +11,11 @@ class SynthesisJobQuerySet(models.QuerySet):
         return self.filter(kind=kind)
 
 
+# An audit has no countable items: its bar moves with its phases (the model, then the
+# comparable model, then the comparison).
+AUDIT_PHASE_PERCENT = {"evaluating": 10, "partner": 50, "comparing": 90}
+
+
 class SynthesisJob(models.Model):
     """One piece of synthesis work run by the Celery worker: tone transfer, training…"""
 
@@ -20,6 +25,7 @@ class SynthesisJob(models.Model):
         TRAIN_DCGAN = "train_dcgan", _("Train a conditional DCGAN")
         GENERATE = "generate", _("Generate images with a DCGAN")
         TRAIN_CLASSIFIER = "train_classifier", _("Train a lesion classifier")
+        AUDIT = "audit", _("Bias audit of a classifier")
 
     class Status(models.TextChoices):
         QUEUED = "queued", _("Queued")
@@ -72,6 +78,8 @@ class SynthesisJob(models.Model):
             steps = self.progress.get("steps") or 0
             done = self.progress.get("step") or 0
             return min(100, round(100 * done / steps)) if steps else 0
+        if self.kind == self.Kind.AUDIT and self.status not in self.FINISHED:
+            return AUDIT_PHASE_PERCENT.get(self.progress.get("phase"), 0)
         if not self.items_total:
             return 100 if self.status in self.FINISHED else 0
         return round(100 * (self.items_done + self.items_failed) / self.items_total)

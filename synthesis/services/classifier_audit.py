@@ -3,6 +3,7 @@ split of the repository or on an external labelled set, beside a comparable mode
 
 import hashlib
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 from django.conf import settings
@@ -119,8 +120,13 @@ def audit_run(
     eval_name: str = "",
     compare_with: ClassifierModel | None = None,
     user=None,
+    progress: Callable[..., None] | None = None,
 ) -> BiasAudit:
-    """Audit `model` (and a comparable model, side by side) and store the report."""
+    """Audit `model` (and a comparable model, side by side) and store the report.
+
+    progress(phase, version), if given, hears each phase: evaluating, partner,
+    comparing."""
+    progress = progress or (lambda phase, version="": None)
     if (eval_csv is None) != (eval_images_dir is None):
         raise ValidationError(_("An external evaluation needs both a CSV and an image folder."))
     if not model.is_ready:
@@ -128,10 +134,13 @@ def audit_run(
     if compare_with is not None and compare_with.task != model.task:
         raise ValidationError(_("Only classifiers of the same task can be compared."))
     partner = compare_with or comparable_model(model=model)
+    progress("evaluating", model.version)
     report = {"version": model.version, "model": _evaluate(model, eval_csv, eval_images_dir)}
     if partner is not None:
         report["partner_version"] = partner.version
+        progress("partner", partner.version)
         report["partner"] = _evaluate(partner, eval_csv, eval_images_dir)
+        progress("comparing", partner.version)
         report["comparison"] = _compare(model, report["model"], partner, report["partner"])
     source = BiasAudit.Source.HELD_OUT if eval_csv is None else BiasAudit.Source.EXTERNAL
     name = eval_name or (Path(eval_csv).name if eval_csv is not None else "")

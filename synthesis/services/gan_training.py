@@ -172,6 +172,7 @@ def gan_train_run(*, job_id: int, device: str | None = None) -> GanModel | None:
     config = GanConfig.from_dict(job.params["config"])
     device_name = str(pick_device(device))
     model = GanModel.objects.filter(job=job).first()
+    _phase(job.pk, "preparing")
     try:
         if model is None:
             records, snapshot = gan_snapshot_take(
@@ -245,7 +246,11 @@ def _train(job, model, records, config, resume, device):
                 {k: event[k] for k in ("step", "epoch", "loss_d", "loss_g", "d_real", "d_fake")}
             )
             fields["history"] = history
-        live.update({k: event[k] for k in LIVE_KEYS if k in event})
+        live.update({k: event[k] for k in LIVE_KEYS if k in event}, phase="training")
+        if event.get("images_per_s"):
+            # Countable work: the steps left at this run's pace (a resumed run counts from now).
+            left = (config.steps - event["step"]) * config.batch_size / event["images_per_s"]
+            live["eta_s"] = round(left)
         GanModel.objects.filter(pk=model.pk).update(**fields)
         SynthesisJob.objects.filter(pk=job.pk).update(progress=live)
         if grid is not None and old and old != fields["sample_grid"]:
@@ -293,8 +298,10 @@ def _complete(job, model, records, trained, device) -> GanModel:
     from synthesis.ml.dcgan import generation
 
     started = time.monotonic()
+    _phase(job.pk, "evaluating", step=trained.step)
     budget = evaluation_budget(job.params.get("evaluation"), steps=trained.config.steps)
     metrics = gan_evaluate(records=records, trained=trained, device=device, budget=budget)
+    _phase(job.pk, "saving")
     buffer = io.BytesIO()
     generation.save(trained, buffer)
     plot = plot_losses(trained.history, title=f"{model.version} training losses")
@@ -332,8 +339,22 @@ def _complete(job, model, records, trained, device) -> GanModel:
     return model
 
 
+def _phase(job_id: int, phase: str, **more) -> None:
+    """Say on the job what it is doing now, for the page (training, evaluating, saving…)."""
+    job = SynthesisJob.objects.filter(pk=job_id).only("progress").first()
+    if job is not None:
+        progress = {**(job.progress or {}), "phase": phase, **more}
+        if phase != "training":
+            progress.pop("eta_s", None)
+        SynthesisJob.objects.filter(pk=job_id).update(progress=progress)
+
+
 def _job_succeeded(job, model: GanModel) -> None:
-    progress = {**(SynthesisJob.objects.get(pk=job.pk).progress or {}), "version": model.version}
+    progress = {
+        **(SynthesisJob.objects.get(pk=job.pk).progress or {}),
+        "version": model.version,
+        "phase": "done",
+    }
     SynthesisJob.objects.filter(pk=job.pk, status=Status.RUNNING).update(
         status=Status.SUCCEEDED, finished_at=timezone.now(), progress=progress
     )

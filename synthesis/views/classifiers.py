@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 from repository.views.common import apply_errors
 from synthesis.classifier_forms import AuditForm, TrainClassifierForm
 from synthesis.models import ClassifierModel, SynthesisJob
-from synthesis.services.audit_upload import audit_run_held_out, audit_run_uploaded
+from synthesis.services.audit_upload import audit_job_create
 from synthesis.services.classifier_training import classifier_train_job_create
 from synthesis.services.permissions import is_synthesis_staff
 from synthesis.views.common import require_moderator, require_staff
@@ -77,17 +77,16 @@ def classifier_audit(request, version):
     form = AuditForm(request.POST, request.FILES)
     if not form.is_valid():
         return classifier_detail(request, version, form)
+    external = form.cleaned_data["source"] == "external"
     try:
-        if form.cleaned_data["source"] == "external":
-            audit = audit_run_uploaded(
-                model=model,
-                user=request.user,
-                eval_csv=form.cleaned_data["eval_csv"],
-                images=request.FILES.getlist("images"),
-            )
-        else:
-            audit = audit_run_held_out(model=model, user=request.user)
+        job = audit_job_create(
+            model=model,
+            user=request.user,
+            eval_csv=form.cleaned_data["eval_csv"] if external else None,
+            images=request.FILES.getlist("images") if external else None,
+        )
     except ValidationError as exc:
         apply_errors(form, exc)
         return classifier_detail(request, version, form)
-    return redirect("synthesis-audit-detail", pk=audit.pk)
+    messages.success(request, _("Audit job #%(id)s is queued.") % {"id": job.pk})
+    return redirect("synthesis-job-detail", pk=job.pk)

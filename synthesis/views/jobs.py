@@ -4,7 +4,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -103,11 +105,42 @@ def job_detail(request, pk: int):
     )
 
 
+MAX_TILES = 60  # one page of the detail view
+
+
+def _tile_ids(raw: str) -> list[int]:
+    ids = []
+    for part in raw.split(",")[:MAX_TILES]:
+        if part.strip().isdigit():
+            ids.append(int(part))
+    return ids
+
+
+def _eta_s(job: SynthesisJob) -> int | None:
+    """Seconds left at the pace so far, for jobs made of countable items."""
+    done = job.items_done + job.items_failed
+    if job.status != SynthesisJob.Status.RUNNING or not job.started_at or not done:
+        return None
+    elapsed = (timezone.now() - job.started_at).total_seconds()
+    return max(1, round(elapsed / done * max(job.items_total - done, 0)))
+
+
 @login_required
 def job_progress(request, pk: int):
-    """JSON for the detail page's progress bar."""
+    """JSON for the detail page: the bar, the counts, an ETA, and the tiles asked for in
+    ?tiles=1,2,… drawn again by the server (so they change with the bar)."""
     require_staff(request)
     job = get_object_or_404(SynthesisJob, pk=pk)
+    tiles = {}
+    ids = _tile_ids(request.GET.get("tiles", ""))
+    if ids:
+        items = job.items.filter(pk__in=ids).select_related("source_image", "result")
+        for item in items:
+            item.label = target_label(item.target)
+            html = render_to_string(
+                "synthesis/_job_item.html", {"item": item, "job": job}, request=request
+            )
+            tiles[str(item.pk)] = {"status": item.status, "html": html}
     return JsonResponse(
         {
             "id": job.pk,
@@ -118,9 +151,11 @@ def job_progress(request, pk: int):
             "items_failed": job.items_failed,
             "percent": job.percent,
             "progress": job.progress,
+            "eta_s": _eta_s(job) if job.items_total else job.progress.get("eta_s"),
             "error": job.error,
             "finished": job.status in SynthesisJob.FINISHED,
             "url": reverse("synthesis-job-detail", args=[job.pk]),
+            "tiles": tiles,
         }
     )
 

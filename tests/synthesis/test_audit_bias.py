@@ -163,11 +163,19 @@ def test_a_researcher_cannot_run_an_audit(client, researcher, dx7_model):
     assert not BiasAudit.objects.exists()
 
 
-def test_the_audit_form_runs_held_out_and_uploaded_sets(client, moderator, dx7_model, tmp_path):
+def test_the_audit_form_queues_jobs_the_worker_runs(client, moderator, dx7_model, tmp_path):
+    from synthesis.models import SynthesisJob
+    from synthesis.services.audit_upload import audit_job_run
+    from tests.conftest import stored_files
+
     client.force_login(moderator)
     url = reverse("synthesis-classifier-audit", args=[dx7_model.version])
     response = client.post(url, {"source": "held_out"})
+    held_out = SynthesisJob.objects.get(kind=SynthesisJob.Kind.AUDIT)
+    # No audit inside the request: a queued job, and the page that follows it.
     assert response.status_code == 302
+    assert response.url == reverse("synthesis-job-detail", args=[held_out.pk])
+    assert not BiasAudit.objects.exists()
     rows = demo_eval_rows(tmp_path)
     csv_path, images = write_eval_set(tmp_path, rows)
 
@@ -180,8 +188,9 @@ def test_the_audit_form_runs_held_out_and_uploaded_sets(client, moderator, dx7_m
          "images": files()},
     )  # fmt: skip
     assert response.status_code == 302
-    assert BiasAudit.objects.filter(source="external", eval_name="e.csv").exists()
-    # A CSV naming an image that was not uploaded is a form error, not a 500.
+    external = SynthesisJob.objects.filter(kind=SynthesisJob.Kind.AUDIT).latest("pk")
+    assert any(name.startswith("audit_uploads/") for name in stored_files())
+    # A CSV naming an image that was not uploaded is a form error at once, not a failed job.
     response = client.post(
         url,
         {"source": "external", "eval_csv": SimpleUploadedFile("e.csv", csv_path.read_bytes()),
@@ -191,7 +200,41 @@ def test_the_audit_form_runs_held_out_and_uploaded_sets(client, moderator, dx7_m
     assert "not found" in response.content.decode(), response.content.decode()[-4000:]
     response = client.post(url, {"source": "external"})
     assert response.status_code == 400 and "Choose the evaluation CSV" in response.content.decode()
+    assert SynthesisJob.objects.filter(kind=SynthesisJob.Kind.AUDIT).count() == 2
+
+    for job in (held_out, external):
+        page = client.get(reverse("synthesis-job-detail", args=[job.pk])).content.decode()
+        assert "waiting for the worker" in page
+        audit = audit_job_run(job_id=job.pk)
+        job.refresh_from_db()
+        assert job.status == "succeeded" and job.progress["audit"] == audit.pk
+        page = client.get(reverse("synthesis-job-detail", args=[job.pk])).content.decode()
+        assert reverse("synthesis-audit-detail", args=[audit.pk]) in page
+        assert audit_job_run(job_id=job.pk) is None  # finished: a second delivery does nothing
+    assert BiasAudit.objects.filter(source="external", eval_name="e.csv").exists()
     assert BiasAudit.objects.count() == 2
+    assert not any(name.startswith("audit_uploads/") for name in stored_files())
+
+
+def test_an_audit_job_reports_its_phases(moderator, dx7_model, monkeypatch):
+    from synthesis.models import SynthesisJob
+    from synthesis.services import classifier_audit
+    from synthesis.services.audit_upload import audit_job_create, audit_job_run
+
+    job = audit_job_create(model=dx7_model, user=moderator, enqueue=False)
+    seen = []
+    evaluate = classifier_audit._evaluate
+
+    def spy(*args):
+        row = SynthesisJob.objects.get(pk=job.pk)
+        seen.append((row.progress["phase"], row.percent))
+        return evaluate(*args)
+
+    monkeypatch.setattr(classifier_audit, "_evaluate", spy)
+    audit_job_run(job_id=job.pk)
+    assert seen[0] == ("evaluating", 10)
+    job.refresh_from_db()
+    assert job.percent == 100 and job.progress["phase"] == "done"
 
 
 def test_a_moderator_queues_training_from_the_form(
