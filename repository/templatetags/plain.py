@@ -1,7 +1,10 @@
 """Plain words for what a person reads: field names, stored codes and metric keys become the
 labels the forms use (“Lower extremity”, not `lower_extremity`)."""
 
+import contextlib
+
 from django import template
+from django.utils.formats import localize
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -84,6 +87,8 @@ def field_value(value, name: str) -> str:
             pass
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
+    if isinstance(value, float):
+        return localize(value)  # 12,5 in Indonesian: a decimal reads as the locale writes it
     return str(value).replace("_", " ") if isinstance(value, str) else str(value)
 
 
@@ -94,7 +99,10 @@ def metric_label(key: str) -> str:
         return str(METRIC_LABELS[key])
     prefix = "sensitivity_at_specificity_"
     if str(key).startswith(prefix):
-        return _("Sensitivity at %(s)s specificity") % {"s": key[len(prefix) :]}
+        level = key[len(prefix) :]
+        with contextlib.suppress(ValueError):  # a key that is not a number stays as it is
+            level = localize(float(level))
+        return _("Sensitivity at %(s)s specificity") % {"s": level}
     return str(key).replace("_", " ").capitalize()
 
 
