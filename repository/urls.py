@@ -74,6 +74,7 @@ urlpatterns = [
     path("releases/<str:tag>/download/", releases.release_download, name="release-download"),
     path("releases/<str:tag>/datacite.json", releases.release_datacite, name="release-datacite"),
     path("releases/<str:tag>/CITATION.cff", releases.release_cff, name="release-cff"),
+    path("releases/<str:tag>/citation.bib", releases.release_bib, name="release-bibtex"),
     path("releases/<str:tag>/files/<path:path>", releases.release_file, name="release-file"),
     path("releases/<str:tag>/rebuild/", releases.release_retry, name="release-rebuild"),
 ]

@@ -176,8 +176,8 @@ def archive_stream(
         yield from _add_text(zs, sums, "README.md", [readme(spec=spec, tally=tally).encode()])
         meta = croissant(
             name=spec.title,
-            description="Dermatology images on darker skin (Fitzpatrick IV-VI) from PixGen; "
-            "synthetic images are labelled and were reviewed by dermatologists.",
+            description=_contents_in_english(tally)
+            + " Synthetic images are labelled and were reviewed by dermatologists.",
             url=spec.url or "https://pixgen.invalid/",
             version=spec.release_tag or spec.version or pixgen_version(),
             date_published=spec.created_at.isoformat(),
@@ -226,3 +226,13 @@ def _add_text(zs: ZipStream, sums, name: str, chunks) -> Iterator[bytes]:
     digest = yield from zs.add(name, chunks)
     sums.write(f"{digest}  {name}\n")
     return digest
+
+
+def _contents_in_english(tally) -> str:
+    """Croissant metadata is English whatever the archive's language."""
+    from django.utils import translation
+
+    from repository.exporting.datasheet import contents_description
+
+    with translation.override("en"):
+        return contents_description(tally)

@@ -134,3 +134,41 @@ def citation_cff(c: Citable) -> str:
     lines.append("keywords:")
     lines += [f"  - {_yaml(k)}" for k in KEYWORDS]
     return "\n".join(lines) + "\n"
+
+
+def _bib(text: str) -> str:
+    """BibTeX-safe text: its special characters escaped, braces balanced by escaping them."""
+    for char, escaped in (
+        ("\\", r"\textbackslash{}"),
+        ("{", r"\{"),
+        ("}", r"\}"),
+        ("%", r"\%"),
+        ("&", r"\&"),
+        ("$", r"\$"),
+        ("#", r"\#"),
+        ("_", r"\_"),
+        ("~", r"\textasciitilde{}"),
+        ("^", r"\textasciicircum{}"),
+    ):
+        text = text.replace(char, escaped if char != "\\" else "\x00")
+    return text.replace("\x00", r"\textbackslash{}")
+
+
+def citation_bibtex(citable: Citable) -> str:
+    """A @misc entry; each creator is braced so a name is never split into first and last."""
+    key = "pixgen_" + "".join(c if c.isalnum() else "_" for c in citable.version)
+    authors = " and ".join("{" + _bib(name) + "}" for name in citable.creators)
+    fields = [
+        ("title", "{" + _bib(citable.title) + "}"),
+        ("author", authors or "{PixGen contributors}"),
+        ("year", str(citable.published.year)),
+        ("version", _bib(citable.version)),
+        ("publisher", "PixGen"),
+        ("url", citable.url),
+    ]
+    if citable.doi:
+        fields.append(("doi", citable.doi))
+    if citable.licences:
+        fields.append(("note", _bib("Licences: " + ", ".join(citable.licences))))
+    body = ",\n".join(f"  {name} = {{{value}}}" for name, value in fields)
+    return f"@misc{{{key},\n{body}\n}}\n"

@@ -42,6 +42,32 @@ def readme(*, spec: ArchiveSpec, tally: Tally) -> str:
         return _readme(spec=spec, tally=tally)
 
 
+def contents_description(tally: Tally) -> str:
+    """One sentence on whose skin the archive shows, from what is in it: a light-skin export
+    does not claim to be a darker-skin one."""
+    types = tally.skin_types()
+    darker = sum(types[t] for t in (4, 5, 6))
+    lighter = sum(types[t] for t in (1, 2, 3))
+    if tally.total == 0:
+        return _("An empty selection from PixGen: no images matched.")
+    if darker == tally.total:
+        return _("Dermatology images on darker skin (Fitzpatrick IV-VI) from PixGen.")
+    if lighter == tally.total:
+        return _("Dermatology images on lighter skin (Fitzpatrick I-III) from PixGen.")
+    return _(
+        "Dermatology images from PixGen: %(darker)s on darker skin (Fitzpatrick IV-VI), "
+        "%(lighter)s on lighter skin (Fitzpatrick I-III)."
+    ) % {"darker": darker, "lighter": lighter}
+
+
+def skin_type_line(tally: Tally) -> str:
+    types = tally.skin_types()
+    parts = [f"{ROMAN[t]} {types[t]}" for t in range(1, 7)]
+    if types[0]:
+        parts.append(_("not recorded %(n)s") % {"n": types[0]})
+    return _("Images per Fitzpatrick type: %(parts)s.") % {"parts": ", ".join(parts)}
+
+
 def _readme(*, spec: ArchiveSpec, tally: Tally) -> str:
     layout = {
         "flat": _("flat: every image under `images/`."),
@@ -56,14 +82,16 @@ def _readme(*, spec: ArchiveSpec, tally: Tally) -> str:
     lines = [
         f"# {md_text(spec.title)}",
         "",
-        _(
-            "Dermatology images on darker skin (Fitzpatrick IV-VI) from PixGen, an open "
-            "repository where verified clinicians contribute de-identified images and synthetic "
-            "images are published only after dermatologist review."
+        contents_description(tally)
+        + " "
+        + _(
+            "PixGen is an open repository where verified clinicians contribute de-identified "
+            "images and synthetic images are published only after dermatologist review."
         ),
         "",
         "## " + _("What is in it"),
         "",
+        "- " + skin_type_line(tally),
         "- "
         + _("%(total)s image(s): %(real)s real, %(synthetic)s synthetic; %(masks)s lesion mask(s).")
         % {

@@ -55,6 +55,13 @@ class Tally:
         key = (row["licence"], row["contributor"] or "")
         self.credits.setdefault(key, Counter())[row["origin"]] += 1
 
+    def skin_types(self) -> Counter:
+        """Images per Fitzpatrick type (0: none recorded)."""
+        out: Counter = Counter()
+        for (_diagnosis, fitzpatrick), n in self.cells.items():
+            out[fitzpatrick] += n
+        return out
+
     @property
     def licences(self) -> list[str]:
         return sorted({licence for licence, _contributor in self.credits})

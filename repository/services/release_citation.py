@@ -4,7 +4,7 @@ from django.conf import settings
 from django.db.models import Q
 from django.urls import reverse
 
-from repository.exporting.citation import Citable, citation_cff, datacite_json
+from repository.exporting.citation import Citable, citation_bibtex, citation_cff, datacite_json
 from repository.models import LesionImage, Release, ReleaseItem, User
 from synthesis.models import SyntheticImage
 
@@ -59,3 +59,7 @@ def release_datacite_json(release: Release, *, in_archive: bool = False) -> str:
 
 def release_citation_cff(release: Release) -> str:
     return citation_cff(release_citable(release, in_archive=True))
+
+
+def release_bibtex(release: Release) -> str:
+    return citation_bibtex(release_citable(release, in_archive=True))

@@ -1,13 +1,19 @@
 from django.shortcuts import render
 
 from repository.services.coverage import coverage_matrix, coverage_summary
+from repository.services.dashboard import home_panels
 
 
 def home(request):
     return render(
         request,
         "repository/home.html",
-        {"summary": coverage_summary(), "rows": coverage_matrix()},
+        {
+            "summary": coverage_summary(),
+            "rows": coverage_matrix(),
+            "panels": home_panels(user=request.user),
+            "api_root": request.build_absolute_uri("/api/v1/images/"),
+        },
     )
 
 

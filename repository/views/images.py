@@ -3,54 +3,99 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from repository.forms import ImageFilterForm, MaskUploadForm
+from repository.forms import MaskUploadForm
 from repository.models import LesionImage
 from repository.services.analysis import image_mask_replace
+from repository.services.gallery import (
+    PAGE_SIZE,
+    SORTS,
+    gallery_chips,
+    gallery_facets,
+    gallery_neighbours,
+    gallery_query,
+    gallery_results,
+)
 from repository.services.ingest import read_limited
 from repository.services.moderation import image_withdraw
 from repository.services.near_duplicates import near_duplicate_warnings
 from repository.views.common import apply_errors
 from repository.views.tone import tone_context
-
-PAGE_SIZE = 48
-
-
-def filtered_public_images(form: ImageFilterForm):
-    images = LesionImage.objects.public().select_related("diagnosis")
-    if not form.is_valid():
-        return images.none()
-    data = form.cleaned_data
-    if data.get("diagnosis"):
-        images = images.filter(diagnosis=data["diagnosis"])
-    if data.get("fitzpatrick"):
-        images = images.filter(fitzpatrick=data["fitzpatrick"])
-    if data.get("body_site"):
-        images = images.filter(body_site=data["body_site"])
-    if data.get("modality"):
-        images = images.filter(modality=data["modality"])
-    if data.get("request"):
-        images = images.filter(request_id=data["request"])
-    return images
+from synthesis.models import SyntheticImage
 
 
 def image_list(request):
-    form = ImageFilterForm(request.GET or None)
-    images = filtered_public_images(form) if request.GET else LesionImage.objects.public()
-    page = Paginator(images.select_related("diagnosis"), PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    """The gallery: the API's filters as facets with counts, chips, sort, search by id."""
+    errors = []
+    try:
+        query = gallery_query(request.GET)
+    except ValidationError as exc:
+        errors = [f"{_field_name(k)}: {m}" for k, ms in _error_dict(exc).items() for m in ms]
+        query = None
+    context = {"errors": errors, "sorts": [(k, v[0]) for k, v in SORTS.items()]}
+    if query is not None:
+        facets, total = gallery_facets(query)
+        results = gallery_results(query, total)
+        page = Paginator(results, PAGE_SIZE).get_page(request.GET.get("page"))
+        start = (page.number - 1) * PAGE_SIZE
+        for offset, row in enumerate(page.object_list):
+            row["position"] = start + offset
+        context.update(
+            {
+                "query": query,
+                "facets": facets,
+                "chips": gallery_chips(query, facets),
+                "page": page,
+                "total": total,
+                "filter_query": query.params.urlencode(),
+                "result_query": _result_query(request),
+                "pager_query": _pager_query(request),
+                "origin": query.catalogue.origin,
+                "search": request.GET.get("q", ""),
+            }
+        )
+    status = 400 if errors else 200
+    return render(request, "repository/image_list.html", context, status=status)
+
+
+def _error_dict(exc: ValidationError) -> dict:
+    return exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
+
+
+def _field_name(key: str) -> str:
+    return _("Filter") if key == "detail" else key.replace("_", " ")
+
+
+def _result_query(request) -> str:
+    """The gallery's query without the page: an image page uses it for previous/next."""
     query = request.GET.copy()
     query.pop("page", None)
-    return render(
-        request,
-        "repository/image_list.html",
-        {"form": form, "page": page, "query": query.urlencode(), "total": page.paginator.count},
-    )
+    return query.urlencode()
+
+
+def _pager_query(request) -> str:
+    query = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()
+
+
+def results_navigation(request) -> dict:
+    """Previous/next within the gallery results an image page was opened from (?in=…&pos=…)."""
+    raw, position = request.GET.get("in"), request.GET.get("pos", "")
+    if raw is None or not position.isdigit():
+        return {}
+    params = QueryDict(raw)
+    found = gallery_neighbours(params, int(position))
+    if not found:
+        return {}
+    found["back"] = f"{reverse('image-list')}?{raw}" if raw else reverse("image-list")
+    found["in"] = raw
+    return {"results_nav": found}
 
 
 def image_detail(request, pk: int):
@@ -67,9 +112,39 @@ def image_detail(request, pk: int):
         "image": image,
         "mask_form": MaskUploadForm() if can_edit_mask else None,
         "near_duplicates": near_duplicates,
+        **image_extras(image, request),
+        **results_navigation(request),
     }
     context.update(tone_context(request, image))
     return render(request, "repository/image_detail.html", context)
+
+
+def image_extras(image: LesionImage, request) -> dict:
+    """Other public images of the same lesion, the public synthetic images made from this one,
+    and the line to cite it by."""
+    same_lesion = LesionImage.objects.none()
+    if image.lesion_identifier:
+        same_lesion = (
+            LesionImage.objects.public()
+            .filter(contributor_id=image.contributor_id, lesion_identifier=image.lesion_identifier)
+            .exclude(pk=image.pk)
+            .select_related("diagnosis")[:24]
+        )
+    derived = SyntheticImage.objects.public().filter(source_image=image)[:24]
+    author = image.contributor.get_full_name() or image.contributor.username
+    citation = _(
+        "%(author)s (%(year)s). PixGen image real-%(id)s: %(dx)s, Fitzpatrick %(type)s. "
+        "Licence %(licence)s. %(url)s"
+    ) % {
+        "author": author,
+        "year": image.created_at.year,
+        "id": image.pk,
+        "dx": image.diagnosis.display_name,
+        "type": image.get_fitzpatrick_display(),
+        "licence": image.licence,
+        "url": request.build_absolute_uri(reverse("image-detail", args=[image.pk])),
+    }
+    return {"same_lesion": same_lesion, "derived": derived, "citation": citation}
 
 
 @login_required

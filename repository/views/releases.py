@@ -16,7 +16,11 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from repository.models import Release
-from repository.services.release_citation import release_citation_cff, release_datacite_json
+from repository.services.release_citation import (
+    release_bibtex,
+    release_citation_cff,
+    release_datacite_json,
+)
 from repository.services.releases import release_cut, release_rebuild
 from repository.views.common import apply_errors
 from repository.views.ranged import ranged_bytes_response, ranged_file_response
@@ -64,7 +68,12 @@ def release_detail(request, tag: str):
     response = render(
         request,
         "repository/release_detail.html",
-        {"release": release, "types": types, "table": table},
+        {
+            "release": release,
+            "types": types,
+            "table": table,
+            "bibtex": release_bibtex(release) if release.is_published else "",
+        },
     )
     if release.status in (Release.Status.QUEUED, Release.Status.RUNNING):
         response["Refresh"] = "5"
@@ -118,6 +127,16 @@ def release_cff(request, tag: str):
     release = _visible(request, tag)
     response = HttpResponse(release_citation_cff(release), content_type="text/yaml; charset=utf-8")
     response["Content-Disposition"] = 'inline; filename="CITATION.cff"'
+    return response
+
+
+def release_bib(request, tag: str):
+    """The release as a BibTeX entry."""
+    release = _visible(request, tag)
+    response = HttpResponse(
+        release_bibtex(release), content_type="application/x-bibtex; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'inline; filename="pixgen-{release.tag}.bib"'
     return response
 
 

@@ -5,6 +5,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -92,6 +93,7 @@ def review_item(request, pk: int):
             raise Http404
         form = ReviewForm()
     context = _item_context(synthetic, form, query)
+    context.update(_queue_position(request.user, synthetic, filters))
     following = svc.review_queue_next(user=request.user, after=synthetic, **filters)
     context["next_url"] = (
         _with_query(reverse("synthesis-review-item", args=[following.pk]), query)
@@ -99,6 +101,19 @@ def review_item(request, pk: int):
         else _with_query(reverse("synthesis-review-queue"), query)
     )
     return render(request, "synthesis/review_item.html", context, status=status)
+
+
+def _queue_position(user, synthetic, filters) -> dict:
+    """ "x of N": where this item stands in the reviewer's queue (oldest first)."""
+    queue = svc.review_queue(user=user, **filters)
+    total = queue.count()
+    before = queue.filter(
+        Q(created_at__lt=synthetic.created_at)
+        | Q(created_at=synthetic.created_at, id__lt=synthetic.pk)
+    ).count()
+    if not queue.filter(pk=synthetic.pk).exists():
+        return {"queue_total": total, "queue_position": None}
+    return {"queue_total": total, "queue_position": before + 1}
 
 
 def _with_query(url: str, query: str) -> str:

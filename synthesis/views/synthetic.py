@@ -3,6 +3,7 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 
+from repository.views.images import results_navigation
 from synthesis.models import SyntheticImage
 from synthesis.services.targets import target_label
 from synthesis.views.common import require_staff
@@ -36,5 +37,6 @@ def synthetic_detail(request, pk: int):
             "synthetic": synthetic,
             "label": target_label(synthetic.target) if synthetic.target.get("kind") else "",
             "templates": synthetic.templates.all(),
+            **results_navigation(request),
         },
     )

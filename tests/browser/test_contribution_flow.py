@@ -20,7 +20,7 @@ def _sign_in(page, base: str, username: str) -> None:
 
 
 def _open_menu(page) -> None:
-    toggle = page.locator("label.nav-toggle-label")
+    toggle = page.locator("button.nav-toggle")
     if toggle.is_visible():
         toggle.click()
 

@@ -121,7 +121,7 @@ def test_main_pages_fit_and_read_well_in_both_themes(browser, site, language):
             assert response.status == 200, f"{url}: {response.status}"
             assert page.get_attribute("html", "lang") == language
             assert page.get_attribute("html", "data-theme") == "dark"
-            toggle = page.locator("label.nav-toggle-label")
+            toggle = page.locator("button.nav-toggle")
             if toggle.is_visible():
                 toggle.click()  # the open menu must fit too
             for theme in ("dark", "light"):
@@ -139,12 +139,12 @@ def test_switchers_keep_the_url_and_remember_the_choice(browser, site):
     context = browser.new_context(viewport={"width": 390, "height": 844}, locale="en-US")
     page = context.new_page()
     page.goto(site["base"] + "/coverage/?diagnosis=mel")
-    page.click("label.nav-toggle-label")
+    page.click("button.nav-toggle")
     page.click('button[name="language"][value="ja"]')
     page.wait_for_url("**/coverage/?diagnosis=mel")
     assert page.get_attribute("html", "lang") == "ja"
     assert "カバレッジ" in page.inner_text("h1")
-    page.click("label.nav-toggle-label")
+    page.click("button.nav-toggle")
     page.click('button[name="theme"][value="dark"]')
     page.wait_for_url("**/coverage/?diagnosis=mel")
     assert page.get_attribute("html", "data-theme") == "dark"

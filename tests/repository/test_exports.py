@@ -359,10 +359,12 @@ def test_export_dataset_command_writes_the_zip_atomically(catalogue, tmp_path):
 
 
 def test_the_image_list_offers_the_current_filter_as_a_download(catalogue, client):
-    page = client.get("/images/?diagnosis=akiec&fitzpatrick=&page=1").content.decode()
+    page = client.get("/images/?diagnosis=akiec&fitzpatrick=&origin=real&page=1").content.decode()
     assert "Download these 2 images" in page
     assert 'name="diagnosis" value="akiec"' in page and 'name="page"' not in page
     assert '<option value="real" selected>' in page  # the count above is of real images
+    every = client.get("/images/?diagnosis=akiec").content.decode()
+    assert "Download these 3 images" in every and '<option value="any" selected>' in every
     form = {"diagnosis": "akiec", "fitzpatrick": "", "origin": "real", "layout": "flat"}
     response = client.post("/images/export/", {**form, "augment": ["crop", "blur"], "seed": "5"})
     rows = _metadata(zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content))))[1]

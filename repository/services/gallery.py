@@ -1,0 +1,330 @@
+"""The web gallery over the catalogue: the API's filters (services.catalogue), facet counts,
+search by id, sort and page, and an image's neighbours within a result list. Reads only."""
+
+import re
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.db.models import Count, F, QuerySet, Value
+from django.db.models.functions import Coalesce
+from django.http import QueryDict
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from repository.models import Diagnosis
+from repository.services.catalogue import CatalogueQuery, catalogue_query
+from repository.vocabulary import AGE_BIN_CHOICES, BodySite, Licence, Modality, Sex
+from synthesis.ml.fitzpatrick import ROMAN
+from synthesis.models import SyntheticImage
+
+PAGE_SIZE = 48
+GALLERY_CONTROL = {"q", "sort", "page"}
+SORTS = {
+    "newest": (gettext_lazy("Newest first"), ("-created_at", "-origin_rank", "-id")),
+    "oldest": (gettext_lazy("Oldest first"), ("created_at", "origin_rank", "id")),
+    "darkest": (gettext_lazy("Fitzpatrick VI to I"), ("-fitzpatrick", "-created_at", "-id")),
+    "lightest": (gettext_lazy("Fitzpatrick I to VI"), ("fitzpatrick", "-created_at", "-id")),
+}
+ID_SEARCH = re.compile(r"^\s*(?:(real|synthetic)[-\s#]*)?#?\s*(\d{1,18})\s*$", re.I)
+
+
+@dataclass(frozen=True)
+class Facet:
+    name: str  # the query parameter it sets
+    label: str
+    real: str | None  # the column to group by, per origin (None: that origin has none)
+    synthetic: str | None
+    multiple: bool  # a comma list of values (else one value)
+
+
+FACETS = (
+    Facet("diagnosis", gettext_lazy("Diagnosis"), "diagnosis__code", "diagnosis__code", True),
+    Facet("fitzpatrick", gettext_lazy("Fitzpatrick type"), "fitzpatrick", "fitzpatrick", False),
+    Facet("monk_tone", gettext_lazy("Monk skin tone"), "monk_tone", None, False),
+    Facet("modality", gettext_lazy("Modality"), "modality", "source_image__modality", True),
+    Facet("body_site", gettext_lazy("Body site"), "body_site", "body_site", True),
+    Facet("age", gettext_lazy("Age"), "age_bin", "age_bin", False),
+    Facet("sex", gettext_lazy("Sex"), "sex", "sex", True),
+    Facet("origin", gettext_lazy("Real or synthetic"), None, None, False),
+    Facet("licence", gettext_lazy("Licence"), "licence", "licence", True),
+)
+# The parameters each facet owns (age sets a range).
+FACET_PARAMS = {f.name: (("age_min", "age_max") if f.name == "age" else (f.name,)) for f in FACETS}
+ORIGIN_LABELS = {
+    "real": gettext_lazy("Real images"),
+    "synthetic": gettext_lazy("Synthetic (reviewed)"),
+}
+
+
+@dataclass
+class GalleryQuery:
+    catalogue: CatalogueQuery
+    params: QueryDict  # the filters as given (no q, sort or page)
+    sort: str
+    ids: tuple[str | None, int] | None  # (origin or None, id) from the id search
+
+
+def gallery_query(params) -> GalleryQuery:
+    """Parse the gallery's query string: the API's filters plus q (an image id), sort, page."""
+    filters = params.copy()
+    for name in GALLERY_CONTROL:
+        filters.pop(name, None)
+    for name in [k for k, v in filters.items() if v == ""]:
+        filters.pop(name)  # an empty select means "any"
+    catalogue = catalogue_query(filters)
+    sort = params.get("sort") or "newest"
+    if sort not in SORTS:
+        raise ValidationError({"sort": _("Sort by one of: %(s)s.") % {"s": ", ".join(SORTS)}})
+    ids = None
+    text = (params.get("q") or "").strip()
+    if text:
+        match = ID_SEARCH.match(text)
+        if not match:
+            raise ValidationError(
+                {"q": _("Search by an image id such as 12, real-12 or synthetic-5.")}
+            )
+        ids = (match.group(1).lower() if match.group(1) else None, int(match.group(2)))
+    return GalleryQuery(catalogue=catalogue, params=filters, sort=sort, ids=ids)
+
+
+def _querysets(query: GalleryQuery, catalogue: CatalogueQuery | None = None) -> dict:
+    sets = (catalogue or query.catalogue).querysets()
+    if query.ids is not None:
+        origin, pk = query.ids
+        sets = {o: qs.filter(pk=pk) for o, qs in sets.items() if origin in (None, o)}
+    return sets
+
+
+def _rows(origin: str, queryset: QuerySet) -> QuerySet:
+    synthetic = origin == "synthetic"
+    return queryset.values(
+        "id",
+        "created_at",
+        "fitzpatrick",
+        origin_rank=Value(1 if synthetic else 0),
+        dx=F("diagnosis__code"),
+        made_by=F("method") if synthetic else Value(""),
+        made_from=Coalesce(F("source_image_id"), Value(0)) if synthetic else Value(0),
+    )
+
+
+class _Results:
+    """The merged, sorted rows of both origins, sliced by the database (UNION ALL ... LIMIT);
+    the count is the sum of the origins' counts, which the facets already know."""
+
+    def __init__(self, querysets: dict, sort: str, total: int):
+        parts = [_rows(origin, qs.order_by()) for origin, qs in querysets.items()]
+        self.total = total
+        self.union = None
+        if parts:
+            union = parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
+            self.union = union.order_by(*SORTS[sort][1])
+
+    def count(self) -> int:
+        return self.total
+
+    def __len__(self) -> int:
+        return self.total
+
+    def __getitem__(self, key):
+        if self.union is None:
+            return []
+        names = dict(Diagnosis.objects.values_list("code", "name"))
+        return [_decorate(row, names) for row in self.union[key]]
+
+
+def _decorate(row: dict, names: dict) -> dict:
+    origin = "synthetic" if row["origin_rank"] else "real"
+    row["origin"] = origin
+    row["pk"] = row["id"]
+    row["uid"] = f"{origin}-{row['id']}"
+    if origin == "synthetic":
+        row["url"] = reverse("synthesis-image-detail", args=[row["id"]])
+        row["thumbnail"] = reverse("synthesis-image-file", args=[row["id"], "thumbnail"])
+        method = row["made_by"]
+        row["method_label"] = SyntheticImage.Method(method).label if method else ""
+        row["source"] = row["made_from"]
+    else:
+        row["url"] = reverse("image-detail", args=[row["id"]])
+        row["thumbnail"] = reverse("image-file", args=[row["id"], "thumbnail"])
+    row["fitzpatrick_label"] = ROMAN.get(row["fitzpatrick"], "")
+    row["dx_name"] = _(names[row["dx"]]) if row["dx"] in names else row["dx"]
+    return row
+
+
+def _without(catalogue: CatalogueQuery, facet: Facet) -> CatalogueQuery:
+    if facet.name == "origin":
+        return CatalogueQuery(origin="any", filters=dict(catalogue.filters))
+    owned = FACET_PARAMS[facet.name]
+    kept = {k: v for k, v in catalogue.filters.items() if k not in owned}
+    return CatalogueQuery(origin=catalogue.origin, filters=kept)
+
+
+def _labels() -> dict[str, dict]:
+    names = {d.code: d.display_name for d in Diagnosis.objects.all()}
+    return {
+        "diagnosis": names,
+        "fitzpatrick": dict(ROMAN),
+        "monk_tone": {n: str(n) for n in range(1, 11)},
+        "modality": dict(Modality.choices),
+        "body_site": dict(BodySite.choices),
+        "age": dict(AGE_BIN_CHOICES),
+        "sex": dict(Sex.choices),
+        "licence": dict(Licence.choices),
+        "origin": dict(ORIGIN_LABELS),
+    }
+
+
+def _order(facet: Facet, value):
+    if facet.name in ("fitzpatrick", "monk_tone", "age"):
+        return (0, value)
+    return (1, 0)
+
+
+def gallery_facets(query: GalleryQuery) -> tuple[list[dict], int]:
+    """Each facet's values with their counts among the results of every *other* filter (so a
+    second value can be added), and the number of results. One GROUP BY per facet and origin."""
+    labels = _labels()
+    facets = []
+    for facet in FACETS:
+        counts: dict = {}
+        sets = _querysets(query, _without(query.catalogue, facet))
+        for origin, qs in sets.items():
+            if facet.name == "origin":
+                counts[origin] = counts.get(origin, 0) + qs.count()
+                continue
+            column = facet.real if origin == "real" else facet.synthetic
+            if column is None:
+                continue
+            grouped = qs.order_by().values(column).annotate(n=Count("pk")).values_list(column, "n")
+            for value, n in grouped:
+                if value not in (None, ""):
+                    counts[value] = counts.get(value, 0) + n
+        facets.append(_facet_entry(facet, counts, labels[facet.name], query))
+    total = sum(qs.count() for qs in _querysets(query).values())
+    return facets, total
+
+
+def _active_values(facet: Facet, query: GalleryQuery) -> set[str]:
+    if facet.name == "age":
+        lo, hi = query.params.get("age_min"), query.params.get("age_max")
+        return {lo} if lo is not None and lo == hi else set()
+    raw = query.params.get(facet.name, "")
+    if facet.name == "fitzpatrick" and raw:
+        value = query.catalogue.filters.get("fitzpatrick")
+        return {str(value)} if value else set()
+    return {v.strip().lower() for v in raw.split(",") if v.strip()}
+
+
+def _facet_entry(facet: Facet, counts: dict, labels: dict, query: GalleryQuery) -> dict:
+    active = _active_values(facet, query)
+    values = []
+    for value, n in sorted(counts.items(), key=lambda kv: (_order(facet, kv[0]), -kv[1])):
+        key = str(value)
+        on = key.lower() in active
+        values.append(
+            {
+                "value": key,
+                "label": str(labels.get(value, key)),
+                "count": n,
+                "active": on,
+                "url": _toggle_url(query, facet, key, on),
+            }
+        )
+    return {"name": facet.name, "label": str(facet.label), "values": values}
+
+
+def _toggle_url(query: GalleryQuery, facet: Facet, value: str, on: bool) -> str:
+    params = query.params.copy()
+    if facet.name == "age":
+        for name in FACET_PARAMS["age"]:
+            params.pop(name, None)
+        if not on:
+            params["age_min"] = params["age_max"] = value
+    elif facet.multiple:
+        current = [v for v in params.get(facet.name, "").split(",") if v]
+        current = [v for v in current if v.lower() != value.lower()]
+        if not on:
+            current.append(value)
+        if current:
+            params[facet.name] = ",".join(current)
+        else:
+            params.pop(facet.name, None)
+    elif on:
+        params.pop(facet.name, None)
+    else:
+        params[facet.name] = value
+    return _url(params, query)
+
+
+def _url(params: QueryDict, query: GalleryQuery) -> str:
+    params = params.copy()
+    if query.sort != "newest":
+        params["sort"] = query.sort
+    encoded = params.urlencode()
+    return f"{reverse('image-list')}{'?' + encoded if encoded else ''}"
+
+
+def gallery_chips(query: GalleryQuery, facets: list[dict]) -> list[dict]:
+    """One chip per active filter, with the URL that removes it."""
+    chips = []
+    by_name = {f["name"]: f for f in facets}
+    labels = {f.name: str(f.label) for f in FACETS}
+    for name in list(query.params):
+        value = query.params.get(name)
+        facet_name = "age" if name in ("age_min", "age_max") else name
+        if facet_name == "age" and name == "age_max" and "age_min" in query.params:
+            continue
+        params = query.params.copy()
+        for owned in FACET_PARAMS.get(facet_name, (name,)):
+            params.pop(owned, None)
+        shown = value
+        facet = by_name.get(facet_name)
+        if facet is not None:
+            known = {v["value"].lower(): v["label"] for v in facet["values"]}
+            shown = ", ".join(known.get(v.strip().lower(), v) for v in value.split(","))
+        if facet_name == "age":
+            lo, hi = query.params.get("age_min", ""), query.params.get("age_max", "")
+            shown = known.get(lo, f"{lo}–{hi}") if lo == hi else f"{lo or '0'}–{hi or '…'}"
+        chips.append(
+            {
+                "label": labels.get(facet_name, name.replace("_", " ")),
+                "value": shown,
+                "url": _url(params, query),
+            }
+        )
+    if query.ids is not None:
+        origin, pk = query.ids
+        chips.append(
+            {
+                "label": _("Image id"),
+                "value": f"{origin}-{pk}" if origin else str(pk),
+                "url": _url(query.params, query),
+            }
+        )
+    return chips
+
+
+def gallery_results(query: GalleryQuery, total: int) -> _Results:
+    return _Results(_querysets(query), query.sort, total)
+
+
+def gallery_neighbours(params, position: int) -> dict:
+    """The rows before and after `position` (0-based) in the results of `params`, for the
+    previous/next links of an image page. Bad parameters give no neighbours, not an error."""
+    try:
+        query = gallery_query(params)
+    except ValidationError:
+        return {}
+    results = _Results(_querysets(query), query.sort, total=0)
+    start = max(position - 1, 0)
+    rows = results[start : position + 2]
+    out = {"position": position}
+    for row_position, row in enumerate(rows, start=start):
+        row["position"] = row_position
+        if row_position == position - 1:
+            out["previous"] = row
+        elif row_position == position + 1:
+            out["next"] = row
+    return out
