@@ -13,7 +13,9 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import lazy
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from repository import perceptual
 from repository.models import LesionImage, NearDuplicatePair, PerceptualHash, User
@@ -299,11 +301,13 @@ def _reject_pending_duplicate(pair: NearDuplicatePair, moderator: User) -> None:
     )
     if updated:
         image = LesionImage.objects.select_related("contributor").get(pk=pair.b_id)
+        # Lazy, so the e-mail is written in the contributor's language, not the moderator's.
+        why = lazy(lambda: _("Duplicate of %(uid)s already in PixGen.") % {"uid": pair.a_uid}, str)
         notify(
             user=image.contributor,
-            subject=_("Image #%(id)s was not published") % {"id": image.pk},
-            body=_("A moderator rejected image #%(id)s: %(reason)s")
-            % {"id": image.pk, "reason": reason},
+            subject=gettext_lazy("Image #%(id)s was not published"),
+            body=gettext_lazy("A moderator rejected image #%(id)s: %(reason)s"),
+            params={"id": image.pk, "reason": why()},
         )
 
 

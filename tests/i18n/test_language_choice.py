@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import formats, translation
 
 from repository.services.moderation import image_reject
-from tests.conftest import ingest
+from tests.conftest import demo_rows, ingest
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -139,6 +139,34 @@ def test_e_mail_to_a_user_without_a_saved_language_is_in_english(clinician, mode
         mp.setattr("django.db.transaction.on_commit", lambda fn, *a, **k: fn())
         image_reject(image=image, moderator=moderator, reason="blurred")
     assert mail.outbox[-1].subject == f"[PixGen] Image #{image.pk} was not published"
+
+
+def test_a_duplicate_rejection_e_mail_is_in_the_contributors_language(clinician, moderator):
+    from repository.models import NearDuplicatePair
+    from repository.services.near_duplicates import near_duplicate_pair_decide
+
+    clinician.language = "id"
+    clinician.save()
+    first, second = (row["image_id"] for row in demo_rows()[:2])
+    original = ingest(clinician, first)
+    copy = ingest(clinician, second)  # called a duplicate below, still pending
+    pair = NearDuplicatePair.objects.create(
+        a_origin="real",
+        a_id=original.pk,
+        b_origin="real",
+        b_id=copy.pk,
+        coarse_distance=0,
+        fine_distance=0,
+    )
+    with translation.override("ja"), pytest.MonkeyPatch.context() as mp:  # the moderator's page
+        mp.setattr("django.db.transaction.on_commit", lambda fn, *a, **k: fn())
+        near_duplicate_pair_decide(pair=pair, moderator=moderator, decision="duplicate")
+    message = mail.outbox[-1]
+    assert message.subject == f"[PixGen] Gambar #{copy.pk} tidak dipublikasikan"
+    assert message.body == (
+        f"Moderator menolak gambar #{copy.pk}: Duplikat dari real-{original.pk} yang sudah ada "
+        "di PixGen."
+    )
 
 
 def test_pages_read_in_japanese_and_indonesian(client):
