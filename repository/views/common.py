@@ -1,4 +1,5 @@
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils.http import url_has_allowed_host_and_scheme
 
 
 def apply_errors(
@@ -15,3 +16,16 @@ def apply_errors(
         form.add_error(None, exc.messages)
     else:
         form.add_error(None, str(exc))
+
+
+def is_local_url(request, target: str) -> bool:
+    return bool(target) and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+
+
+def local_next(request, default: str) -> str:
+    """The `next` a form posted back, if it is a URL on this site; `default` otherwise. Every
+    view that follows a `next` uses this, so none redirects off-site."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    return target if is_local_url(request, target) else default

@@ -4,6 +4,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -12,6 +13,7 @@ from repository.models import ClinicianApplication, LesionImage, User
 from repository.services.accounts import clinician_decide, role_set
 from repository.services.moderation import image_publish, image_reject
 from repository.services.tone_labels import tone_flag_rates
+from repository.views.common import local_next
 
 
 def _require_moderator(request):
@@ -59,7 +61,7 @@ def decide_image(request, pk: int):
             messages.success(request, _("Image #%(id)s was rejected.") % {"id": pk})
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
-    return redirect(request.POST.get("next") or "moderation-queue")
+    return redirect(local_next(request, reverse("moderation-queue")))
 
 
 @login_required

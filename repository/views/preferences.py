@@ -5,21 +5,18 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponseRedirect
 from django.utils import translation
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from repository.context_processors import THEME_COOKIE_NAME
 from repository.services.preferences import preference_check, user_preferences_set
+from repository.views.common import is_local_url, local_next
 
 COOKIE_AGE = 365 * 24 * 3600
 
 
 def _next_url(request) -> str:
-    target = request.POST.get("next") or request.META.get("HTTP_REFERER") or "/"
-    safe = url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    )
-    return target if safe else "/"
+    referer = request.META.get("HTTP_REFERER") or ""
+    return local_next(request, referer if is_local_url(request, referer) else "/")
 
 
 @require_POST

@@ -110,7 +110,10 @@ class SyntheticImage(models.Model):
 
     @property
     def is_public(self) -> bool:
-        return self.status == self.Status.APPROVED
+        """The same rule as SyntheticQuerySet.public(): a withdrawn source takes it out."""
+        if self.status != self.Status.APPROVED:
+            return False
+        return self.source_image_id is None or self.source_image.is_public
 
     def can_be_seen_by(self, user) -> bool:
         return SyntheticImage.objects.visible_to(user).filter(pk=self.pk).exists()

@@ -157,9 +157,27 @@ def test_synthetic_images_are_invisible_to_everyone_but_staff(client, request, w
 def test_an_approved_synthetic_image_is_visible_to_all(client, finished_job):
     SyntheticImage.objects.update(status=SyntheticImage.Status.APPROVED)
     synthetic = SyntheticImage.objects.get()
-    assert (
-        client.get(reverse("synthesis-image-file", args=[synthetic.pk, "image"])).status_code == 200
-    )
+    served = client.get(reverse("synthesis-image-file", args=[synthetic.pk, "image"]))
+    assert served.status_code == 200 and served["Cache-Control"] == "public, max-age=86400"
+
+
+def test_an_approved_image_of_a_withdrawn_source_is_never_cached(client, moderator, finished_job):
+    from repository.services.moderation import image_withdraw
+
+    SyntheticImage.objects.update(status=SyntheticImage.Status.APPROVED)
+    synthetic = SyntheticImage.objects.get()
+    source = synthetic.source_image
+    image_withdraw(image=source, user=source.contributor)
+    anonymous = client.get(reverse("synthesis-image-file", args=[synthetic.pk, "image"]))
+    assert anonymous.status_code == 404
+    client.force_login(moderator)
+    for kind in ("image", "thumbnail"):
+        served = client.get(reverse("synthesis-image-file", args=[synthetic.pk, kind]))
+        assert served.status_code == 200 and served["Cache-Control"] == "private, no-store"
+    real = client.get(reverse("image-file", args=[source.pk, "image"]))
+    assert real.status_code in (200, 404)
+    if real.status_code == 200:
+        assert real["Cache-Control"] == "private, no-store"
 
 
 def test_cancel_remove_and_retry_buttons(client, moderator, public_images):
