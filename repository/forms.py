@@ -1,7 +1,9 @@
 """Web forms: they parse input; the services decide."""
 
 from django import forms
-from django.contrib.auth.forms import UserCreationForm
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
+from django.core.exceptions import PermissionDenied
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
@@ -18,10 +20,50 @@ from repository.vocabulary import (
 )
 
 
+class StrictCheckbox(forms.CheckboxInput):
+    """A checkbox that counts as ticked only for what a browser sends for a ticked box ("on",
+    or a value such as "true", "1", "yes"). Django's own reads any other text as True, so a
+    hand-made `consent_attested=0` or `=no` would attest consent."""
+
+    TICKED = {"on", "true", "1", "yes"}
+
+    def value_from_datadict(self, data, files, name):
+        value = data.get(name)
+        return isinstance(value, str) and value.strip().lower() in self.TICKED
+
+
+class _LoginGuard:
+    """Says that sign-in is paused (rather than "wrong password") while the account or the
+    address is locked; the authentication backend enforces it whatever the form."""
+
+    def clean(self):
+        from repository.services.login_guard import login_check_allowed
+
+        try:
+            login_check_allowed(request=self.request, username=self.cleaned_data.get("username"))
+        except PermissionDenied as exc:
+            raise forms.ValidationError(str(exc), code="locked") from None
+        return super().clean()
+
+
+class GuardedAuthenticationForm(_LoginGuard, AuthenticationForm):
+    pass
+
+
+class GuardedAdminAuthenticationForm(_LoginGuard, AdminAuthenticationForm):
+    pass
+
+
 class SignUpForm(UserCreationForm):
     class Meta:
         model = User
         fields = ("username", "email", "first_name", "last_name")
+
+    def clean_email(self):
+        email = User.objects.normalize_email(self.cleaned_data["email"])
+        if User.objects.filter(email__iexact=email).exists():
+            raise forms.ValidationError(_("An account with this e-mail address already exists."))
+        return email
 
 
 class ClinicianApplicationForm(forms.ModelForm):
@@ -124,6 +166,7 @@ class ImageMetadataFields(forms.Form):
     )
     consent_attested = forms.BooleanField(
         required=True,
+        widget=StrictCheckbox,
         label=_(
             "I attest that the patient consented to the open sharing of this de-identified image."
         ),
@@ -185,6 +228,7 @@ class BatchUploadForm(forms.Form):
     )
     consent_attested = forms.BooleanField(
         required=True,
+        widget=StrictCheckbox,
         label=_(
             "I attest that every patient consented to the open sharing "
             "of these de-identified images."

@@ -3,7 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from repository.forms import MultipleFileField
+from repository.forms import MultipleFileField, StrictCheckbox
 from synthesis.models import ClassifierModel, SyntheticImage
 
 ARCHS = ["resnet18", "mobilenet_v3_small", "mobilenet_v3_large", "efficientnet_b0"]
@@ -12,7 +12,9 @@ ARCHS = ["resnet18", "mobilenet_v3_small", "mobilenet_v3_large", "efficientnet_b
 class TrainClassifierForm(forms.Form):
     task = forms.ChoiceField(choices=ClassifierModel.Task.choices, label=_("Task"))
     with_synthetic = forms.BooleanField(
-        required=False, label=_("Add approved synthetic images to the training part")
+        required=False,
+        widget=StrictCheckbox,
+        label=_("Add approved synthetic images to the training part"),
     )
     methods = forms.MultipleChoiceField(
         choices=SyntheticImage.Method.choices,

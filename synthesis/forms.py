@@ -4,6 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from repository.forms import ImageFilterForm
+from repository.numbers import ascii_whole
 from repository.vocabulary import Fitzpatrick
 from synthesis.ml.tone_transfer import BACKENDS, DEFAULT_BACKEND
 from synthesis.models import StyleTemplate
@@ -66,7 +67,7 @@ class ToneJobForm(ImageFilterForm):
     handle = forms.CharField(
         required=False,
         label=_("Magenta model handle"),
-        help_text=_("A local SavedModel folder or a TF-Hub URL (magenta only)."),
+        help_text=_("A local SavedModel folder on the worker, not a URL (magenta only)."),
     )
     seed = forms.IntegerField(initial=0, min_value=0, label=_("Random seed"))
 
@@ -77,7 +78,7 @@ class ToneJobForm(ImageFilterForm):
     def clean_image_ids(self):
         text = self.cleaned_data.get("image_ids", "").replace("#", "")
         parts = [p.strip() for p in text.replace(";", ",").split(",") if p.strip()]
-        if not all(p.isdigit() for p in parts):
+        if not all(ascii_whole(p) is not None for p in parts):
             raise forms.ValidationError(_("Give image numbers separated by commas."))
         return [int(p) for p in parts]
 

@@ -3,6 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from repository.forms import StrictCheckbox
 from repository.vocabulary import Fitzpatrick
 from synthesis.ml.dcgan.conditions import AGE_BINS, UNKNOWN, ConditionSpace
 
@@ -16,7 +17,9 @@ class TrainGanForm(forms.Form):
     width = forms.IntegerField(min_value=1, initial=64, label=_("Network width"))
     seed = forms.IntegerField(min_value=0, initial=0, label=_("Seed"))
     include_approved_synthetic = forms.BooleanField(
-        required=False, label=_("Also train on approved skin-tone transfers")
+        required=False,
+        widget=StrictCheckbox,
+        label=_("Also train on approved skin-tone transfers"),
     )
 
     def config(self) -> dict:
@@ -35,7 +38,9 @@ class GenerateForm(forms.Form):
     """Conditions from the model's own vocabulary, or 'fill the thin cells'."""
 
     fill_thin_cells = forms.BooleanField(
-        required=False, label=_("Fill the thin Fitzpatrick IV–VI cells of the coverage matrix")
+        required=False,
+        widget=StrictCheckbox,
+        label=_("Fill the thin Fitzpatrick IV–VI cells of the coverage matrix"),
     )
     diagnosis = forms.ChoiceField(required=False, label=_("Diagnosis"))
     fitzpatrick = forms.TypedChoiceField(

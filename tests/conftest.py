@@ -87,6 +87,25 @@ def plain_user(db):
 
 
 @pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Throttle and login-failure counters live in the cache: none carries over between tests."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """A test that activates a language (directly or through a page) must not leave it on for
+    the next one: archives' README.md is written in the active language."""
+    yield
+    from django.utils import translation
+
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def _clean_media():
     yield
     shutil.rmtree(settings.MEDIA_ROOT, ignore_errors=True)

@@ -67,6 +67,11 @@ TEMPLATES = [
 ]
 
 AUTH_USER_MODEL = "repository.User"
+# Django's model backend, counting wrong passwords and pausing sign-in after too many.
+AUTHENTICATION_BACKENDS = ["repository.auth_backends.GuardedModelBackend"]
+PIXGEN_LOGIN_FAILURES_ACCOUNT = env_int("PIXGEN_LOGIN_FAILURES_ACCOUNT", 5, minimum=1)
+PIXGEN_LOGIN_FAILURES_ADDRESS = env_int("PIXGEN_LOGIN_FAILURES_ADDRESS", 30, minimum=1)
+PIXGEN_LOGIN_LOCKOUT_MINUTES = env_int("PIXGEN_LOGIN_LOCKOUT_MINUTES", 15, minimum=1)
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
@@ -159,6 +164,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "SCHEMA_PATH_PREFIX": "/api/v1",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "repository.api.schema.document_errors",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "FitzpatrickEnum": "repository.vocabulary.Fitzpatrick",
         "ImageStatusEnum": "repository.models.lesion_image.LesionImage.Status",

@@ -70,9 +70,14 @@ def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
     return value
 
 
-def env_cache(name: str) -> dict:
-    """A redis:// URL -> Django's Redis cache; unset -> this process's memory."""
+def env_cache(name: str, *, required_because: str = "") -> dict:
+    """A redis:// URL -> Django's Redis cache; unset -> this process's memory, or, where a
+    shared cache is needed (`required_because` says why), ImproperlyConfigured."""
     url = env_str(name, None)
+    if url is None and required_because:
+        raise ImproperlyConfigured(
+            f"The environment variable {name} must be set: {required_because}"
+        )
     if url is None:
         return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     if not url.startswith(("redis://", "rediss://")):

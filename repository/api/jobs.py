@@ -53,7 +53,9 @@ class TargetInput(serializers.Serializer):
 class ToneTransferJobInput(serializers.Serializer):
     targets = TargetInput(many=True)
     image_filter = serializers.DictField(child=serializers.CharField(), required=False)
-    image_ids = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False)
+    image_ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=2**63 - 1), required=False
+    )
     backend = serializers.CharField(required=False, default="melanin")
     backend_params = serializers.DictField(required=False)
     seed = serializers.IntegerField(required=False, default=0, min_value=0, max_value=2**31 - 1)

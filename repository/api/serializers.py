@@ -1,3 +1,5 @@
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from repository.models import Diagnosis, ImageRequest, LesionImage
@@ -132,8 +134,13 @@ class LesionImageDetailOutput(serializers.ModelSerializer):
         }
 
 
+@extend_schema_field(OpenApiTypes.BINARY)
+class UploadField(serializers.FileField):
+    """An uploaded file: the bytes of a multipart part (the schema says binary, not a URL)."""
+
+
 class LesionImageInput(serializers.Serializer):
-    image = serializers.FileField()
+    image = UploadField()
     diagnosis = serializers.CharField()
     fitzpatrick = serializers.CharField(help_text="1–6 or I–VI")
     modality = serializers.ChoiceField(choices=Modality.choices)

@@ -12,8 +12,10 @@ from rest_framework.views import APIView
 from repository.api import serializers as s
 from repository.api.files import links
 from repository.api.pagination import catalogue_page
+from repository.api.parsers import MultiPartParser
 from repository.api.permissions import CatalogueReadable
 from repository.models import ImageRequest, LesionImage
+from repository.numbers import ascii_whole
 from repository.services.catalogue import FILTERS, catalogue_query
 from repository.services.catalogue_rows import COLUMNS
 from repository.services.coverage import coverage_matrix
@@ -35,7 +37,11 @@ LIST_PARAMETERS = [
     OpenApiParameter("ordering", str, enum=["-created_at", "created_at"]),
     OpenApiParameter("fields", str, description="comma-separated subset of the row's fields"),
     OpenApiParameter("cursor", str, description="the `next` cursor of the previous page"),
-    OpenApiParameter("page_size", int, description=f"1–{MAX_PAGE}, default 100"),
+    OpenApiParameter(
+        "page_size",
+        {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": 100},
+        description=f"1–{MAX_PAGE}, default 100",
+    ),
     *FILTER_PARAMETERS,
 ]
 
@@ -43,11 +49,12 @@ LIST_PARAMETERS = [
 def _page_size(value: str | None) -> int:
     if value is None:
         return 100
-    if not value.isdigit() or not 1 <= int(value) <= MAX_PAGE:
+    number = ascii_whole(value)
+    if number is None or not 1 <= number <= MAX_PAGE:
         raise ValidationError(
             {"page_size": _("page_size is a whole number from 1 to %(max)s.") % {"max": MAX_PAGE}}
         )
-    return int(value)
+    return number
 
 
 def _fields(value: str | None) -> list[str] | None:
@@ -130,6 +137,8 @@ class Contributions(APIView):
     """A contributor's own images (GET), and uploading one image (POST, multipart)."""
 
     permission_classes = [permissions.IsAuthenticated]
+    # A file travels only in multipart/form-data: the schema then says `image` is binary.
+    parser_classes = [MultiPartParser]
 
     @extend_schema(responses=s.ContributionOutput(many=True))
     def get(self, request):

@@ -3,6 +3,13 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 
+class ExportQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """A user's own exports, and nobody else's (moderators included: what a researcher
+        downloads is theirs). The web pages and the API both use this one rule."""
+        return self.filter(created_by=user) if user.is_authenticated else self.none()
+
+
 class Export(models.Model):
     """A dataset archive built by a worker for a signed-in user, from a catalogue query."""
 
@@ -35,6 +42,8 @@ class Export(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
+    objects = ExportQuerySet.as_manager()
+
     class Meta:
         ordering = ["-created_at", "-id"]
 
@@ -46,4 +55,4 @@ class Export(models.Model):
         return self.status in (self.Status.SUCCEEDED, self.Status.FAILED)
 
     def can_be_seen_by(self, user) -> bool:
-        return user.is_authenticated and (user.is_moderator or user.pk == self.created_by_id)
+        return Export.objects.visible_to(user).filter(pk=self.pk).exists()

@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
 
@@ -25,6 +26,16 @@ class User(AbstractUser):
         _("language"), max_length=10, blank=True, choices=settings.LANGUAGES
     )
     theme = models.CharField(_("colour theme"), max_length=10, blank=True, choices=Theme.choices)
+
+    class Meta(AbstractUser.Meta):
+        constraints = [
+            # Mail servers treat Ana@x.org and ana@x.org as one mailbox: one account for it.
+            models.UniqueConstraint(
+                Lower("email"),
+                name="user_email_unique_ignoring_case",
+                violation_error_message=_("An account with this e-mail address already exists."),
+            )
+        ]
 
     @property
     def is_verified_clinician(self) -> bool:

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from repository.exporting.balance import BalancedSample, BalanceError, Candidate, balanced_sample
+from repository.numbers import ascii_whole
 from repository.services.catalogue import CatalogueQuery
 
 BALANCE_MAX = 100_000
@@ -18,7 +19,7 @@ def balance_options(*, balance="", synthetic_ratio="") -> tuple[int | None, floa
     balance, synthetic_ratio = str(balance).strip(), str(synthetic_ratio).strip()
     per_cell = None
     if balance:
-        if not balance.isdigit() or not 1 <= int(balance) <= BALANCE_MAX:
+        if ascii_whole(balance) is None or not 1 <= int(balance) <= BALANCE_MAX:
             raise ValidationError(
                 {
                     "balance": _("balance is a whole number of images per cell, 1 to %(max)s.")

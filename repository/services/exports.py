@@ -354,6 +354,4 @@ def export_fail(*, export_id: int, reason: str) -> None:
 
 
 def exports_for(user: User):
-    return (
-        Export.objects.filter(created_by=user) if user.is_authenticated else Export.objects.none()
-    )
+    return Export.objects.visible_to(user)

@@ -16,6 +16,7 @@ from django.db.models import Count, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from repository.models import LesionImage, ToneLabel, User
+from repository.numbers import ascii_whole
 from repository.tone_questionnaire import check_answers, questionnaire_type
 from synthesis.ml.fitzpatrick import GROUPS, group_of, parse_type
 from synthesis.services.review_metrics import cohen_kappa, weighted_kappa
@@ -34,9 +35,10 @@ def _monk(value) -> int | None:
     if value in (None, ""):
         return None
     text = str(value).strip()
-    if isinstance(value, bool) or not text.isdigit() or not 1 <= int(text) <= 10:
+    number = ascii_whole(text)
+    if number is None or not 1 <= number <= 10:
         raise ValidationError({"monk_tone": _("Give a Monk skin tone 1–10.")})
-    return int(text)
+    return number
 
 
 def tone_label_add(

@@ -72,10 +72,7 @@ def export_start(request):
 
 
 def _own_export(request, pk: int) -> Export:
-    export = get_object_or_404(Export, pk=pk)
-    if not export.can_be_seen_by(request.user):
-        raise Http404
-    return export
+    return get_object_or_404(Export.objects.visible_to(request.user), pk=pk)
 
 
 @login_required
@@ -89,7 +86,7 @@ def export_detail(request, pk: int):
 
 @login_required
 def export_list(request):
-    exports = Export.objects.filter(created_by=request.user)[:50]
+    exports = Export.objects.visible_to(request.user)[:50]
     return render(request, "repository/export_list.html", {"exports": exports})
 
 

@@ -7,6 +7,7 @@ from django.views.decorators.http import require_POST
 
 from repository.forms import RequestForm
 from repository.models import ImageRequest
+from repository.numbers import ascii_whole
 from repository.services.requests import request_close, request_create
 from repository.views.common import apply_errors
 
@@ -18,8 +19,8 @@ def board(request):
         requests = requests.filter(status=status)
     if request.GET.get("diagnosis"):
         requests = requests.filter(diagnosis__code=request.GET["diagnosis"])
-    if request.GET.get("fitzpatrick", "").isdigit():
-        t = int(request.GET["fitzpatrick"])
+    t = ascii_whole(request.GET.get("fitzpatrick", ""))
+    if t is not None:
         requests = requests.filter(fitzpatrick_min__lte=t, fitzpatrick_max__gte=t)
     return render(
         request,

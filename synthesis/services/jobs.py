@@ -8,6 +8,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from repository.models import Diagnosis, LesionImage
+from repository.numbers import ascii_whole
+from synthesis.ml.fitzpatrick import parse_type
 from synthesis.models import JobItem, StyleTemplate, SynthesisJob
 from synthesis.services.permissions import require_synthesis_staff
 from synthesis.services.targets import backend_check, target_key, target_parse
@@ -24,9 +26,7 @@ def max_job_items() -> int:
 def images_select(*, image_filter: dict | None = None, image_ids=None):
     """Public images matching the image list's filters and/or an explicit list of ids."""
     images = LesionImage.objects.public()
-    values = {
-        k: v for k, v in (image_filter or {}).items() if k in FILTER_KEYS and v not in (None, "")
-    }
+    values = _filter_check(image_filter)
     if "diagnosis" in values:
         diagnosis = values["diagnosis"]
         if isinstance(diagnosis, Diagnosis):
@@ -50,6 +50,34 @@ def images_select(*, image_filter: dict | None = None, image_ids=None):
                 }
             )
     return images.order_by("pk")
+
+
+def _filter_check(image_filter: dict | None) -> dict:
+    """The filter's values, each checked: a value that could never match is an error, not a
+    database exception."""
+    if image_filter is not None and not isinstance(image_filter, dict):
+        raise ValidationError({"image_filter": _("The image filter is a JSON object.")})
+    values = {k: v for k, v in (image_filter or {}).items() if v not in (None, "")}
+    unknown = sorted(str(k) for k in values if k not in FILTER_KEYS)
+    if unknown:
+        raise ValidationError(
+            {
+                "image_filter": _("Unknown image filter %(names)s; use %(known)s.")
+                % {"names": ", ".join(unknown), "known": ", ".join(FILTER_KEYS)}
+            }
+        )
+    if "fitzpatrick" in values:
+        try:
+            values["fitzpatrick"] = parse_type(values["fitzpatrick"])
+        except ValueError:
+            raise ValidationError(
+                {"image_filter": _("fitzpatrick must be a Fitzpatrick type 1–6 or I–VI.")}
+            ) from None
+    if "request" in values:
+        values["request"] = ascii_whole(values["request"])
+        if not values["request"]:
+            raise ValidationError({"image_filter": _("request must be a request number.")})
+    return values
 
 
 def _filter_description(image_filter: dict | None) -> dict:
@@ -122,9 +150,10 @@ def job_create_tone_transfer(
     try:
         images = list(images_select(image_filter=image_filter, image_ids=image_ids))
     except ValidationError as exc:
-        errors.setdefault("image_ids", []).extend(exc.messages)
+        for key, messages in exc.message_dict.items():
+            errors.setdefault(key, []).extend(messages)
         images = []
-    if not images and "image_ids" not in errors:
+    if not images and not {"image_ids", "image_filter"} & set(errors):
         errors.setdefault("__all__", []).append(_("No public image matches the selection."))
     unique = {target_key(t): t for t in parsed}
     count = len(images) * len(unique)

@@ -7,6 +7,7 @@ from pathlib import Path
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
+from repository.numbers import ascii_whole
 from synthesis.ml.fitzpatrick import parse_type, roman
 from synthesis.ml.tone_transfer import BACKENDS, DEFAULT_BACKEND, ToneTarget
 from synthesis.models import StyleTemplate
@@ -71,7 +72,8 @@ def template_lookup(ref) -> StyleTemplate:
         ref = ref.pk
     rows = StyleTemplate.objects.active()
     text = str(ref if ref is not None else "").strip()
-    row = rows.filter(pk=int(text)).first() if text.isdigit() else rows.filter(name=text).first()
+    number = ascii_whole(text)
+    row = rows.filter(pk=number).first() if number is not None else rows.filter(name=text).first()
     if row is None:
         raise ValidationError(
             _("Style template %(ref)s does not exist or is not active.") % {"ref": text or "—"},
@@ -118,9 +120,26 @@ def target_label(target: dict) -> str:
     }
 
 
+# What a user may set per backend and the values each takes: (low, high, whole number?). The
+# backends check again while rendering; checking here makes a bad value an error at job
+# creation rather than a job whose every item fails. magenta's style_template is PixGen's own.
+_FEATHER = (0.0, 500.0, False)
+_SOLVER = {"max_evals": (1, 50, True), "tolerance_deg": (0.01, 10.0, False)}
+BACKEND_PARAMETERS: dict[str, dict[str, tuple | None]] = {
+    "melanin": {
+        "surface_reflectance": (0.0, 0.499, False),
+        "lesion_gain": (0.0, 3.0, False),
+        "feather_px": _FEATHER,
+        **_SOLVER,
+    },
+    "lab-stats": {"lesion_contrast_keep": (0.0, 1.5, False), "feather_px": _FEATHER, **_SOLVER},
+    "magenta": {"handle": None, "feather_px": _FEATHER},
+}
+
+
 def backend_check(backend: str | None, params: dict | None) -> tuple[str, dict]:
     """(backend name, its parameters) or a ValidationError naming what is wrong."""
-    name = (backend or DEFAULT_BACKEND).strip()
+    name = str(backend or DEFAULT_BACKEND).strip()
     if name not in BACKENDS:
         raise ValidationError(
             {
@@ -129,29 +148,91 @@ def backend_check(backend: str | None, params: dict | None) -> tuple[str, dict]:
             },
             code="backend",
         )
-    params = {k: v for k, v in (params or {}).items() if v not in (None, "")}
+    if params is not None and not isinstance(params, dict):
+        raise ValidationError({"backend_params": _("Backend parameters are a JSON object.")})
+    known = BACKEND_PARAMETERS.get(name, {})
+    # The web form always sends a handle; it only means something to magenta.
+    params = {
+        k: v
+        for k, v in (params or {}).items()
+        if v not in (None, "") and (k in known or k != "handle")
+    }
+    unknown = sorted(str(k) for k in params if k not in known)
+    if unknown:
+        raise ValidationError(
+            {
+                "backend_params": _(
+                    "The %(backend)s backend has no parameter %(names)s; it takes %(known)s."
+                )
+                % {
+                    "backend": name,
+                    "names": ", ".join(unknown),
+                    "known": ", ".join(sorted(known)) or _("none"),
+                }
+            },
+            code="backend_params",
+        )
+    for key, bounds in known.items():
+        if key in params and bounds is not None:
+            params[key] = _parameter(name, key, params[key], *bounds)
     if name in BACKEND_NEEDS_HANDLE:
         params["handle"] = magenta_handle_check(params.get("handle"))
-    elif "handle" in params:
-        params.pop("handle")
     return name, params
 
 
+def _parameter(backend: str, key: str, value, low, high, whole: bool):
+    number = None
+    if not isinstance(value, bool):
+        try:
+            number = float(value)
+        except (TypeError, ValueError, OverflowError):
+            number = None
+    if number is None or not low <= number <= high or (whole and not number.is_integer()):
+        kind = _("a whole number") if whole else _("a number")
+        raise ValidationError(
+            {
+                "backend_params": _(
+                    "%(backend)s: %(key)s must be %(kind)s from %(low)s to %(high)s, not %(value)s."
+                )
+                % {
+                    "backend": backend,
+                    "key": key,
+                    "kind": kind,
+                    "low": low,
+                    "high": high,
+                    "value": repr(value)[:40],
+                }
+            },
+            code="backend_params",
+        )
+    return int(number) if whole else number
+
+
 def magenta_handle_check(handle) -> str:
-    """A TF-Hub URL, or a local SavedModel folder that exists (loading it is the worker's job)."""
+    """A local SavedModel folder that exists (loading it is the worker's job). Never a URL: the
+    server fetches nothing from the internet on a user's behalf."""
     text = str(handle or "").strip()
     if not text:
         raise ValidationError(
             {
                 "handle": _(
                     "The magenta backend needs a model handle: a local SavedModel folder "
-                    "(arbitrary-image-stylization-v1-256) or a TF-Hub URL."
+                    "(arbitrary-image-stylization-v1-256) on the worker."
                 )
             },
             code="handle",
         )
-    if text.startswith(("http://", "https://")):
-        return text
+    if "://" in text or text.startswith(("http:", "https:", "gs:", "s3:", "ftp:", "file:")):
+        raise ValidationError(
+            {
+                "handle": _(
+                    "The magenta model handle must be a local SavedModel folder, not a URL: "
+                    "PixGen downloads nothing at run time. Download the model once and give "
+                    "its folder."
+                )
+            },
+            code="handle",
+        )
     path = Path(text)
     if not (path.is_dir() and (path / "saved_model.pb").is_file()):
         raise ValidationError(

@@ -39,7 +39,7 @@ class Command(BaseCommand):
         )
         parser.add_argument("--alpha", help="mix of the templates: 0 is A, 1 is B")
         parser.add_argument("--backend", default="melanin", help="melanin, lab-stats or magenta")
-        parser.add_argument("--magenta-handle", help="SavedModel folder or TF-Hub URL (magenta)")
+        parser.add_argument("--magenta-handle", help="local SavedModel folder (magenta)")
         parser.add_argument("--seed", type=int, default=0)
         parser.add_argument("--out", required=True, type=Path, help="output image (.png or .jpg)")
 
