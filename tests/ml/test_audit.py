@@ -164,3 +164,27 @@ def test_plots_are_png_bytes():
         ),
     ]
     assert all(p.startswith(PNG_SIGNATURE) and len(p) > 1000 for p in pngs)
+
+
+def test_auc_on_a_group_with_nine_malignant_images_is_too_few_not_a_number():
+    rng = np.random.default_rng(11)
+    y = np.r_[np.ones(9, int), np.zeros(40, int), np.ones(12, int), np.zeros(40, int)]
+    fitz = ["VI"] * 49 + ["I"] * 52
+    s = np.clip(0.5 + 0.3 * (y - 0.5) + rng.normal(0, 0.2, len(y)), 0.01, 0.99)
+    report = audit(y, np.column_stack([1 - s, s]), fitz, task="malignancy", n_boot=100)
+    dark = report["groups"]["V-VI"]["metrics"]["auc"]
+    assert dark["insufficient"] and "point" not in dark
+    assert "9 malignant and 40 benign" in dark["reason"] and "10 of each" in dark["reason"]
+    assert report["groups"]["I-II"]["metrics"]["auc"]["point"] is not None
+    assert not report["gap"]["auc"]["available"]  # one group left: no best-to-worst gap
+
+
+def test_audit_gap_repicks_the_groups_in_each_resample():
+    rng = np.random.default_rng(12)
+    y = np.tile([0, 1], 150)
+    fitz = ["I"] * 100 + ["IV"] * 100 + ["VI"] * 100
+    s = np.clip(0.5 + 0.1 * (y - 0.5) + rng.normal(0, 0.2, 300), 0.01, 0.99)
+    report = audit(y, np.column_stack([1 - s, s]), fitz, task="malignancy", n_boot=200)
+    gap = report["gap"]["auc"]
+    assert gap["lo"] >= 0 and sum(gap["best_share"].values()) == pytest.approx(1.0)
+    assert max(gap["best_share"].values()) < 0.95  # no group is reliably best: all alike

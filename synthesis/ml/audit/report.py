@@ -10,12 +10,14 @@ import numpy as np
 from synthesis.ml.audit import metrics as M
 from synthesis.ml.classifier.inference import predict_proba
 from synthesis.ml.classifier.tasks import DX7_CLASSES, MALIGNANT_DX, get_task
+from synthesis.ml.experiment.stats import MIN_POSITIVES
 from synthesis.ml.fitzpatrick import GROUPS, parse_type_or_group
 
 # Below this many images a section reports its counts and 'insufficient', no metrics.
 MIN_GROUP_SIZE = M.MIN_BOOTSTRAP_N
-# AUC and sensitivity need at least this many malignant and benign images in a section.
-MIN_PER_CLASS = 3
+# AUC and sensitivity need at least this many malignant and benign images in a section: with
+# 3 positives one image changing rank moves an AUC by a third (see synthesis.ml.experiment).
+MIN_PER_CLASS = MIN_POSITIVES
 LOWER_IS_BETTER = {"ece"}
 
 
@@ -167,7 +169,8 @@ def _public(section: dict) -> dict:
 
 
 def _gap(metric: str, sections: dict, alpha: float) -> dict:
-    """Best- minus worst-served group, with an interval from the groups' independent resamples."""
+    """Best- minus worst-served group. In each resample the best and worst groups are picked
+    again, so the interval carries the uncertainty of which groups they are."""
     usable = {
         g: s["estimates"][metric]
         for g, s in sections.items()
@@ -193,13 +196,20 @@ def _gap(metric: str, sections: dict, alpha: float) -> dict:
         "worst_value": usable[worst].point,
         "left_out": left_out,
     }
-    a, b = usable[best].replicates, usable[worst].replicates
-    if a is not None and b is not None:
-        diff = sign * (a - b)
-        diff = diff[~np.isnan(diff)]
-        if len(diff) >= len(a) / 2:
+    replicates = [e.replicates for e in usable.values()]
+    if all(r is not None for r in replicates):
+        table = np.column_stack(replicates)  # n_boot x groups, each group resampled on its own
+        table = table[~np.isnan(table).any(1)]
+        if len(table) >= len(replicates[0]) / 2:
+            names = list(usable)
+            diff = table.max(1) - table.min(1)
+            picked = (sign * table).argmax(1)
             lo, hi = np.quantile(diff, [alpha / 2, 1 - alpha / 2])
-            out.update(lo=float(lo), hi=float(hi))
+            out.update(
+                lo=float(lo),
+                hi=float(hi),
+                best_share={g: float(np.mean(picked == i)) for i, g in enumerate(names)},
+            )
     return out
 
 

@@ -44,18 +44,31 @@ class TrainedClassifier:
 
 
 def train_classifier(
-    records, config: ClassifierConfig, *, task, device=None, progress=None, should_stop=None
+    records,
+    config: ClassifierConfig,
+    *,
+    task,
+    device=None,
+    progress=None,
+    should_stop=None,
+    split_seed: int | None = None,
 ) -> TrainedClassifier:
     """Train on the split's training part and score its test part.
 
     progress(dict) is called after each epoch; should_stop() is checked before each step and
     ends training early (metrics["stopped_early"] says so) with the weights reached so far.
+    split_seed (default: config.seed) fixes the split apart from the training seed, so runs
+    of several seeds meet the same test images.
     """
     task = get_task(task)
     device = pick_device(device)
     by_id = {r.record_id: r for r in records}
     labels = {r.record_id: r.label(task) for r in records}
-    split = split_records(records, seed=config.seed, test_fraction=config.test_fraction)
+    split = split_records(
+        records,
+        seed=config.seed if split_seed is None else split_seed,
+        test_fraction=config.test_fraction,
+    )
     if len(split.train) < 2:
         raise ValueError(f"need at least 2 training images, the split leaves {len(split.train)}")
     train_y = torch.tensor([labels[i] for i in split.train])
