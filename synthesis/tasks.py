@@ -87,3 +87,14 @@ def run_audit_task(job_id: int) -> None:
 
     torch.set_num_threads(int(settings.PIXGEN_TRAINING_THREADS))
     _run(audit_job_run, job_id, "bias audit")
+
+
+@shared_task(soft_time_limit=TRAINING_SOFT_LIMIT, time_limit=TRAINING_SOFT_LIMIT + 300)
+def train_augmentation_task(job_id: int) -> None:
+    """Run an augmentation experiment's missing runs (train_*: the training queue)."""
+    import torch
+
+    from synthesis.services.augmentation import augmentation_experiment_run
+
+    torch.set_num_threads(int(settings.PIXGEN_TRAINING_THREADS))
+    _run(augmentation_experiment_run, job_id, "augmentation experiment")

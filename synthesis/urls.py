@@ -4,6 +4,7 @@ from synthesis.views import (
     audits,
     blind_review,
     classifiers,
+    experiments,
     gans,
     jobs,
     media,
@@ -70,6 +71,31 @@ urlpatterns = [
         "classifiers/<str:version>/audit/",
         classifiers.classifier_audit,
         name="synthesis-classifier-audit",
+    ),
+    path("experiments/", experiments.experiment_list, name="synthesis-experiments"),
+    path("experiments/start/", experiments.experiment_start, name="synthesis-experiment-start"),
+    path(
+        "experiments/<int:pk>/", experiments.experiment_detail, name="synthesis-experiment-detail"
+    ),
+    path(
+        "experiments/<int:pk>/resume/",
+        experiments.experiment_resume,
+        name="synthesis-experiment-resume",
+    ),
+    path(
+        "experiments/<int:pk>/report.json",
+        experiments.experiment_json,
+        name="synthesis-experiment-json",
+    ),
+    path(
+        "experiments/<int:pk>/report.csv",
+        experiments.experiment_csv,
+        name="synthesis-experiment-csv",
+    ),
+    path(
+        "experiments/<int:pk>/<str:source>/<str:kind>.png",
+        experiments.experiment_plot,
+        name="synthesis-experiment-plot",
     ),
     path("audits/", audits.audit_list, name="synthesis-audits"),
     path("audits/<int:pk>/", audits.audit_detail, name="synthesis-audit-detail"),

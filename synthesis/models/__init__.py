@@ -1,3 +1,4 @@
+from .augmentation_experiment import AugmentationExperiment, AugmentationRun
 from .bias_audit import BiasAudit
 from .blind_judgement import BlindJudgement
 from .blind_session import BlindSession
@@ -12,6 +13,8 @@ from .synthesis_job import SynthesisJob
 from .synthetic_image import SyntheticImage
 
 __all__ = [
+    "AugmentationExperiment",
+    "AugmentationRun",
     "BiasAudit",
     "BlindJudgement",
     "BlindSession",

@@ -26,6 +26,7 @@ class SynthesisJob(models.Model):
         GENERATE = "generate", _("Generate images with a DCGAN")
         TRAIN_CLASSIFIER = "train_classifier", _("Train a lesion classifier")
         AUDIT = "audit", _("Bias audit of a classifier")
+        EVALUATE_AUGMENTATION = "evaluate_augmentation", _("Augmentation experiment")
 
     class Status(models.TextChoices):
         QUEUED = "queued", _("Queued")
@@ -74,6 +75,13 @@ class SynthesisJob(models.Model):
             epochs = self.progress.get("epochs") or 0
             done = self.progress.get("epoch") or 0
             return round(100 * done / epochs) if epochs else 0
+        if self.kind == self.Kind.EVALUATE_AUGMENTATION:
+            runs, run = self.progress.get("runs") or 0, self.progress.get("run") or 0
+            epochs = self.progress.get("epochs") or 0
+            within = (self.progress.get("epoch") or 0) / epochs if epochs else 0
+            if self.status == self.Status.SUCCEEDED:
+                return 100
+            return min(100, round(100 * (max(run - 1, 0) + within) / runs)) if runs else 0
         if self.kind == self.Kind.TRAIN_DCGAN:
             steps = self.progress.get("steps") or 0
             done = self.progress.get("step") or 0

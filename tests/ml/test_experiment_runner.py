@@ -118,8 +118,10 @@ def test_synthetic_images_of_held_out_lesions_never_enter_training(with_syntheti
 def test_cancelled_experiment_resumes_without_training_a_run_twice(with_synthetic, tmp_path):
     prepared = prepare(with_synthetic, plan())
     store = DirectoryStore(tmp_path)
-    stops = iter([False, True])  # checked before each run: stop before the second
-    first = run_experiment(prepared, store, should_stop=lambda: next(stops, True), device="cpu")
+    # A cancel arrives once the first run is stored (checked before runs and training steps).
+    first = run_experiment(
+        prepared, store, should_stop=lambda: bool(store.completed()), device="cpu"
+    )
     assert first.cancelled and first.trained == ["r0-s0"]
     assert store.completed() == {"r0-s0"}
     before = (tmp_path / "runs" / "r0-s0.json").read_bytes()

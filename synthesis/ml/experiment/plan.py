@@ -177,7 +177,10 @@ def prepare(records, plan: ExperimentPlan, *, external=None) -> Prepared:
     if len(classes) < 2:
         only = task.classes[next(iter(classes))]
         problems.append(f"every labelled real image is {only}: the {task.name} task needs two")
-    split = split_records(records, seed=plan.split_seed, test_fraction=plan.test_fraction)
+    try:
+        split = split_records(records, seed=plan.split_seed, test_fraction=plan.test_fraction)
+    except ValueError as exc:  # duplicate record ids
+        raise ExperimentInputError([*problems, str(exc)]) from None
     synthetic = {r.record_id for r in records if r.synthetic}
     eligible = tuple(i for i in split.train if i in synthetic)
     n_real_train = len(split.train) - len(eligible)
