@@ -23,7 +23,10 @@ ERROR = {
     "type": "object",
     "description": "What went wrong: `detail` for the request as a whole, or the names of the "
     "fields at fault, each with its messages.",
-    "properties": {"detail": {"type": "string"}},
+    "properties": {
+        # One message, or several when a service refuses for more than one reason.
+        "detail": {"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]}
+    },
     "additionalProperties": {
         "oneOf": [
             {"type": "string"},
