@@ -150,12 +150,22 @@ def decode_rgb(data: bytes) -> np.ndarray:
         return np.asarray(image.convert("RGB"))
 
 
+# A drawn mask may have anti-aliased edges; more grey than this is a photograph or a
+# probability map, not a black-and-white mask.
+MAX_GREY_SHARE = 0.02
+
+
 def decode_mask(
-    data: bytes, *, size: tuple[int, int] | None = None, max_pixels: int = 100_000_000
+    data: bytes,
+    *,
+    size: tuple[int, int] | None = None,
+    max_pixels: int = 100_000_000,
+    binary: bool = False,
 ) -> np.ndarray:
     """A mask file (any mode; lesion where >= half the range) -> HxW bool, checked against
-    (width, height) before its pixels are decoded. Any file that does not decode completely is
-    an ImageRejected with the reason, never a Pillow error."""
+    (width, height) before its pixels are decoded. With `binary`, a mask with more than 2% of
+    grey pixels is refused. Any file that does not decode completely is an ImageRejected with
+    the reason, never a Pillow error."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -175,7 +185,7 @@ def decode_mask(
                         limit=f"{max_pixels:,}",
                     )
                 image.load()
-                return np.asarray(_eight_bit(image).convert("L")) >= 128
+                grey = np.asarray(_eight_bit(image).convert("L"))
     except ImageRejected:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
@@ -190,6 +200,17 @@ def decode_mask(
         raise ImageRejected(
             gettext_noop("The mask could not be decoded completely (%(error)s)."), error=exc
         ) from None
+    if binary:
+        share = float(((grey > 15) & (grey < 240)).mean())
+        if share > MAX_GREY_SHARE:
+            raise ImageRejected(
+                gettext_noop(
+                    "The mask is not black and white: %(share)s of its pixels are grey. Paint "
+                    "the lesion white (255) and the rest black (0)."
+                ),
+                share=f"{100 * share:.0f}%",
+            )
+    return grey >= 128
 
 
 def encode_mask(mask: np.ndarray) -> bytes:

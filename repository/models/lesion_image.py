@@ -139,6 +139,16 @@ class LesionImage(models.Model):
     analysed_at = models.DateTimeField(null=True, blank=True)
     mask = models.FileField(_("lesion mask"), max_length=255, blank=True)
     mask_source = models.CharField(max_length=16, choices=MaskSource.choices, blank=True)
+    # Which segmenter made the stored mask (a version name; empty for a person's mask) and
+    # what the quality check said about each attempt (synthesis.ml.lesion_masks.MaskResult).
+    mask_segmenter = models.CharField(_("mask made by"), max_length=64, blank=True)
+    mask_check = models.JSONField(_("mask quality check"), default=dict, blank=True)
+    needs_mask = models.BooleanField(
+        _("needs a mask from a person"),
+        default=False,
+        db_index=True,
+        help_text=_("Every automatic mask failed the quality check."),
+    )
     ita_deg = models.FloatField(_("ITA (degrees)"), null=True, blank=True)
     measured_fitzpatrick = models.PositiveSmallIntegerField(
         _("Fitzpatrick estimate from ITA"), null=True, blank=True, choices=Fitzpatrick.choices

@@ -39,6 +39,35 @@ def _measure(image: LesionImage, rgb, mask) -> SkinTone:
     return measure_skin_tone(rgb, modality=image.modality, lesion_mask=mask if trusted else None)
 
 
+def _automatic_mask(image: LesionImage, rgb):
+    """The checked automatic mask (stored), or None with the image marked "needs a mask" when
+    every segmenter's mask failed the check; the caller saves the fields set here."""
+    from synthesis.services.segmenters import lesion_mask_make
+
+    try:
+        result = lesion_mask_make(rgb=rgb, modality=image.modality)
+    except ValidationError as exc:  # e.g. an image too small to outline a lesion in
+        image.mask, image.mask_source, image.mask_segmenter = "", "", ""
+        image.mask_check = {"check": "needs_mask", "error": " ".join(exc.messages)}
+        image.needs_mask = True
+        return None
+    image.mask_check = result.as_dict()
+    image.needs_mask = result.needs_mask
+    if result.mask is None:
+        if image.mask:
+            default_storage.delete(image.mask.name)
+        image.mask, image.mask_source, image.mask_segmenter = "", "", ""
+        return None
+    image.mask = _store_mask(image, result.mask)
+    image.mask_source = (
+        LesionImage.MaskSource.CLASSICAL
+        if result.segmenter.startswith("classical")
+        else LesionImage.MaskSource.LEARNED
+    )
+    image.mask_segmenter = result.segmenter
+    return result.mask
+
+
 def tone_stale_images():
     """Analysed images measured by another method version than the current one."""
     current = Q(tone_measurement__method_version=METHOD_VERSION)
@@ -89,13 +118,7 @@ def image_analyse(*, image_id: int) -> LesionImage | None:
         with default_storage.open(image.mask.name, "rb") as fh:
             mask = decode_mask(fh.read(), size=(image.width, image.height))
     else:
-        # The best trained U-Net when there is one, else the classical segmenter.
-        from synthesis.services.segmenters import segmenter_default
-
-        segmenter = segmenter_default()
-        mask = segmenter.segment(rgb)
-        image.mask = _store_mask(image, mask)
-        image.mask_source = segmenter.mask_source
+        mask = _automatic_mask(image, rgb)
     image_tone_apply(image=image, tone=_measure(image, rgb, mask))
     image.analysis_status = LesionImage.AnalysisStatus.DONE
     image.analysis_error = ""
@@ -104,6 +127,9 @@ def image_analyse(*, image_id: int) -> LesionImage | None:
         update_fields=[
             "mask",
             "mask_source",
+            "mask_segmenter",
+            "mask_check",
+            "needs_mask",
             "ita_deg",
             "measured_fitzpatrick",
             "tone_measurement",
@@ -161,7 +187,10 @@ def image_mask_replace(*, image: LesionImage, user, mask_data: bytes) -> LesionI
         )
     try:
         mask = decode_mask(
-            mask_data, size=(image.width, image.height), max_pixels=settings.PIXGEN_MAX_IMAGE_PIXELS
+            mask_data,
+            size=(image.width, image.height),
+            max_pixels=settings.PIXGEN_MAX_IMAGE_PIXELS,
+            binary=True,
         )
     except ImageRejected as exc:
         raise ValidationError({"mask": exc.translated(_)}) from None
@@ -169,5 +198,17 @@ def image_mask_replace(*, image: LesionImage, user, mask_data: bytes) -> LesionI
         raise ValidationError({"mask": _("The mask is empty: mark the lesion in white.")})
     image.mask = _store_mask(image, mask)
     image.mask_source = LesionImage.MaskSource.MANUAL
-    image.save(update_fields=["mask", "mask_source", "updated_at"])
+    image.mask_segmenter = ""
+    image.mask_check = {"check": "manual", "by": user.username}
+    image.needs_mask = False
+    image.save(
+        update_fields=[
+            "mask",
+            "mask_source",
+            "mask_segmenter",
+            "mask_check",
+            "needs_mask",
+            "updated_at",
+        ]
+    )
     return image_analyse(image_id=image.pk)

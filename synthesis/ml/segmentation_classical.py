@@ -145,12 +145,16 @@ def _upsample(mask: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     return big >= 128
 
 
-def segment_lesion(rgb: np.ndarray) -> np.ndarray:
-    """HxWx3 uint8 dermoscopic image -> HxW bool lesion mask (empty when nothing stands out)."""
+def segment_lesion(rgb: np.ndarray, *, dermoscopy_priors: bool = True) -> np.ndarray:
+    """HxWx3 uint8 dermoscopic image -> HxW bool lesion mask (empty when nothing stands out).
+
+    Without dermoscopy_priors (clinical photographs) there is no lens field of view to find
+    and no convex hull: a photograph's dark corners are the scene, and its lesions are often
+    not convex (plaques, several papules)."""
     rgb = _check_rgb(rgb)
     shape = rgb.shape[:2]
     f = _working_image(rgb)
-    inside = _field_of_view(f)
+    inside = _field_of_view(f) if dermoscopy_priors else np.ones(f.shape[:2], dtype=bool)
     # Melanin and haemoglobin absorb green and blue far more than red: lesions stand out there.
     channel = ndi.gaussian_filter(0.5 * (f[..., 1] + f[..., 2]), sigma=1.0)
     sample = channel[inside]
@@ -166,7 +170,13 @@ def segment_lesion(rgb: np.ndarray) -> np.ndarray:
     t = t + _OTSU_BIAS * (skin_level - t)
     candidates = ndi.binary_opening((channel < t) & inside, structure=_disk(1))
     mask = ndi.binary_fill_holes(_pick_component(candidates))
-    if mask.any():
+    if mask.any() and dermoscopy_priors:
         mask = _convex_hull(mask)
+    if mask.any():
         mask = ndi.binary_opening(mask, structure=_disk(2))
     return _upsample(mask, shape)
+
+
+def segment_clinical(rgb: np.ndarray) -> np.ndarray:
+    """The classical pipeline without the dermoscopy priors, for clinical photographs."""
+    return segment_lesion(rgb, dermoscopy_priors=False)

@@ -11,14 +11,19 @@ class SegmenterConfig(TrainingSettings):
 
     what = "segmenter"
 
+    # "lite": the depthwise-separable U-Net that trains on two CPU cores; "unet": the plain one.
+    arch: str = "lite"
     image_size: int = 128
+    # The lite network's first convolution halves the resolution: the full-size level costs
+    # the most on a CPU and adds little to a lesion's outline once logits are upsampled.
+    stem_stride: int = 2
     base_channels: int = 16
     depth: int = 4
     norm: str = "batch"
     epochs: int = 30
-    batch_size: int = 8
-    lr: float = 2e-3
-    weight_decay: float = 1e-4
+    batch_size: int = 16
+    lr: float = 3e-3
+    weight_decay: float = 1e-3
     val_fraction: float = 0.15
     val_every: int = 1
     seed: int = 0
@@ -28,3 +33,10 @@ class SegmenterConfig(TrainingSettings):
     augment_color: bool = True
     augment_skin_tone: bool = True
     postprocess: bool = True
+
+    def __post_init__(self) -> None:
+        if self.arch not in ARCHES:
+            raise ValueError(f"unknown arch {self.arch!r}: expected one of {', '.join(ARCHES)}")
+
+
+ARCHES = ("lite", "unet")

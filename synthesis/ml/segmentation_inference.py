@@ -22,7 +22,7 @@ def _model_and_size(
 ) -> tuple[nn.Module, int]:
     if isinstance(model_or_trained, nn.Module):
         return model_or_trained, image_size or DEFAULT_IMAGE_SIZE
-    return model_or_trained.build_model(), image_size or model_or_trained.config.image_size
+    return model_or_trained.model, image_size or model_or_trained.config.image_size
 
 
 def _to_input(rgb: np.ndarray, size: int) -> torch.Tensor:
@@ -50,8 +50,9 @@ def predict_probabilities(
     *,
     image_size: int | None = None,
     batch_size: int = 16,
+    shapes: Sequence[tuple[int, int]] | None = None,
 ) -> list[np.ndarray]:
-    """Lesion probability (float32, each image's own HxW) for each uint8 RGB image."""
+    """Lesion probability (float32, each image's own HxW, or `shapes`) per uint8 RGB image."""
     model, size = _model_and_size(model_or_trained, image_size)
     model.eval()
     device = next(model.parameters()).device
@@ -61,8 +62,9 @@ def predict_probabilities(
             chunk = images[start : start + batch_size]
             batch = torch.stack([_to_input(rgb, size) for rgb in chunk]).to(device)
             probs = torch.sigmoid(model(normalize(batch))).cpu()
-            for rgb, prob in zip(chunk, probs, strict=True):
-                full = F.interpolate(prob[None], size=rgb.shape[:2], mode="bilinear")
+            for offset, (rgb, prob) in enumerate(zip(chunk, probs, strict=True)):
+                shape = rgb.shape[:2] if shapes is None else tuple(shapes[start + offset])
+                full = F.interpolate(prob[None], size=shape, mode="bilinear")
                 out.append(full[0, 0].numpy())
     return out
 
@@ -75,10 +77,11 @@ def predict_masks(
     postprocess: bool = True,
     image_size: int | None = None,
     batch_size: int = 16,
+    shapes: Sequence[tuple[int, int]] | None = None,
 ) -> list[np.ndarray]:
-    """Boolean lesion masks, one per image at its own HxW; batched on the model's device."""
+    """Boolean lesion masks, one per image at its own HxW (or `shapes`), batched."""
     probs = predict_probabilities(
-        model_or_trained, images, image_size=image_size, batch_size=batch_size
+        model_or_trained, images, image_size=image_size, batch_size=batch_size, shapes=shapes
     )
     masks = [prob > threshold for prob in probs]
     return [clean_mask(m) for m in masks] if postprocess else masks

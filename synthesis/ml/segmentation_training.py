@@ -3,6 +3,7 @@
 Plain PyTorch: a Celery task wraps `train_segmenter` and stores what `save_checkpoint` writes.
 """
 
+import functools
 import hashlib
 import math
 import time
@@ -22,6 +23,7 @@ from synthesis.ml.metrics import dice, jaccard
 from synthesis.ml.segmentation_config import SegmenterConfig
 from synthesis.ml.segmentation_inference import predict_masks
 from synthesis.ml.unet import UNet, normalize
+from synthesis.ml.unet_lite import LiteUNet
 
 Pair = tuple[np.ndarray, np.ndarray]  # (uint8 HxWx3 RGB, bool HxW mask)
 CHECKPOINT_FORMAT = "pixgen-unet-segmenter"
@@ -38,14 +40,24 @@ class TrainedSegmenter:
     config: SegmenterConfig
     metrics: dict[str, Any] = field(default_factory=dict)
 
-    def build_model(self, device: str | torch.device | None = None) -> UNet:
-        """A UNet with these weights, in eval mode."""
+    @functools.cached_property
+    def model(self) -> "UNet | LiteUNet":
+        """One CPU network in eval mode, built once: inference reuses it (building costs about
+        as much as a forward pass)."""
+        return self.build_model()
+
+    def build_model(self, device: str | torch.device | None = None) -> "UNet | LiteUNet":
+        """The network with these weights, in eval mode."""
         model = build_unet(self.config)
         model.load_state_dict(self.state_dict)
         return model.to(device or "cpu").eval()
 
 
-def build_unet(config: SegmenterConfig) -> UNet:
+def build_unet(config: SegmenterConfig) -> "UNet | LiteUNet":
+    if config.arch == "lite":
+        return LiteUNet(
+            base_channels=config.base_channels, depth=config.depth, stem_stride=config.stem_stride
+        )
     return UNet(base_channels=config.base_channels, depth=config.depth, norm=config.norm)
 
 
@@ -154,16 +166,18 @@ def data_fingerprint(pairs: Sequence[Pair]) -> str:
 
 
 def evaluate_segmenter(
-    model: UNet, pairs: Sequence[Pair], config: SegmenterConfig
+    model: "UNet | LiteUNet", pairs: Sequence[Pair], config: SegmenterConfig
 ) -> tuple[float, float]:
-    """Mean Dice and Jaccard at each mask's own resolution, with default post-processing."""
+    """Mean Dice and Jaccard at each mask's own resolution (which may differ from its
+    image's), with default post-processing."""
+    truths = [np.asarray(mask, dtype=bool) for _, mask in pairs]
     preds = predict_masks(
         model,
         [rgb for rgb, _ in pairs],
         image_size=config.image_size,
         postprocess=config.postprocess,
+        shapes=[t.shape for t in truths],
     )
-    truths = [np.asarray(mask, dtype=bool) for _, mask in pairs]
     dices = [dice(p, t) for p, t in zip(preds, truths, strict=True)]
     jaccards = [jaccard(p, t) for p, t in zip(preds, truths, strict=True)]
     return float(np.mean(dices)), float(np.mean(jaccards))
@@ -177,8 +191,11 @@ def train_segmenter(
     device: str | torch.device | None = None,
     progress: Callable[[dict], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
+    on_best: Callable[[TrainedSegmenter], None] | None = None,
+    on_step: Callable[[int, float], None] | None = None,
 ) -> TrainedSegmenter:
-    """Adam + cosine schedule on Dice+BCE; returns the weights with the best validation Dice."""
+    """AdamW + one-cycle schedule on Dice+BCE; returns the weights with the best validation
+    Dice. Pairs may be given already at config.image_size (a cache) to skip resizing."""
     started = time.perf_counter()
     device = pick_device(device)
     if val_pairs is None:
@@ -190,7 +207,8 @@ def train_segmenter(
 
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(config.seed)
-        model = build_unet(config).to(device)
+        # channels_last: the depthwise kernels of oneDNN run about twice as fast in it on a CPU.
+        model = build_unet(config).to(device, memory_format=torch.channels_last)
     dataset = SegmentationDataset(train_pairs, config, augment=True)
     loader = DataLoader(
         dataset,
@@ -199,9 +217,14 @@ def train_segmenter(
         drop_last=len(dataset) > config.batch_size,
         generator=torch.Generator().manual_seed(config.seed),
     )
-    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    optimizer = torch.optim.AdamW(
+        model.parameters(), lr=config.lr, weight_decay=config.weight_decay
+    )
     total_steps = max(1, config.epochs * len(loader))
-    scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=total_steps)
+    # One cycle (Smith & Topin 2019): a short warm-up then annealing; converges in few epochs.
+    scheduler = torch.optim.lr_scheduler.OneCycleLR(
+        optimizer, max_lr=config.lr, total_steps=total_steps, pct_start=0.15
+    )
 
     best: dict[str, Any] = {"val_dice": -1.0, "val_jaccard": 0.0, "epoch": 0, "state": None}
     history: list[dict[str, Any]] = []
@@ -212,9 +235,12 @@ def train_segmenter(
         if val_dice > best["val_dice"]:
             state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
             best.update(val_dice=val_dice, val_jaccard=val_jaccard, epoch=epoch, state=state)
+            if on_best is not None:  # e.g. keep a file, so a killed run still leaves its best
+                on_best(TrainedSegmenter(state, config, {"val_dice": val_dice, "epoch": epoch}))
         return val_dice
 
     for epoch in range(1, config.epochs + 1):
+        epoch_started = time.perf_counter()
         dataset.set_epoch(epoch)
         model.train()
         losses = []
@@ -222,7 +248,8 @@ def train_segmenter(
             if should_stop is not None and should_stop():
                 stopped = True
                 break
-            images, masks = images.to(device), masks.to(device)
+            images = images.to(device, memory_format=torch.channels_last)
+            masks = masks.to(device)
             loss = dice_bce_loss(model(normalize(images)), masks)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
@@ -230,6 +257,8 @@ def train_segmenter(
             scheduler.step()
             losses.append(loss.item())
             step += 1
+            if on_step is not None:
+                on_step(step, losses[-1])
         if stopped and not losses:
             break
         epochs_run = epoch if not stopped else epochs_run
@@ -240,6 +269,7 @@ def train_segmenter(
             "step": step,
             "loss": float(np.mean(losses)),
             "val_dice": val_dice,
+            "seconds": round(time.perf_counter() - epoch_started, 1),
         }
         history.append(record)
         if progress is not None:
@@ -266,16 +296,19 @@ def train_segmenter(
     return TrainedSegmenter(state_dict=best["state"], config=config, metrics=metrics)
 
 
-def save_checkpoint(trained: TrainedSegmenter, fileobj: IO[bytes]) -> None:
-    """torch.save of plain data only (tensors, numbers, strings), loadable with weights_only."""
-    payload = {
+def checkpoint_payload(trained: TrainedSegmenter) -> dict:
+    """Plain data only (tensors, numbers, strings), loadable with weights_only."""
+    return {
         "format": CHECKPOINT_FORMAT,
         "format_version": CHECKPOINT_VERSION,
         "config": trained.config.as_dict(),
         "metrics": trained.metrics,
         "state_dict": {k: v.detach().cpu() for k, v in trained.state_dict.items()},
     }
-    write_bundle(payload, fileobj)
+
+
+def save_checkpoint(trained: TrainedSegmenter, fileobj: IO[bytes]) -> None:
+    write_bundle(checkpoint_payload(trained), fileobj)
 
 
 def load_checkpoint(fileobj: IO[bytes] | bytes) -> TrainedSegmenter:
@@ -288,7 +321,8 @@ def load_checkpoint(fileobj: IO[bytes] | bytes) -> TrainedSegmenter:
         version=CHECKPOINT_VERSION,
     )
     try:
-        config = SegmenterConfig.from_dict(dict(payload["config"]))
+        # Checkpoints written before the lite network existed carry no arch: the plain U-Net.
+        config = SegmenterConfig.from_dict({"arch": "unet", **dict(payload["config"])})
         trained = TrainedSegmenter(
             state_dict=dict(payload["state_dict"]), config=config, metrics=dict(payload["metrics"])
         )

@@ -232,14 +232,18 @@ def lesion_for_measurement(
     rgb: np.ndarray, modality: str, lesion_mask: np.ndarray | None
 ) -> tuple[np.ndarray | None, str]:
     """The lesion to leave out, and where it came from. The one switch for segmentation: a
-    given mask wins; dermoscopic images are segmented by the dermoscopy segmenter; clinical
-    photographs are never given to it (their lesion is found as off-cluster skin instead)."""
+    given mask wins; dermoscopic images get the checked automatic mask of lesion_masks (the
+    shipped model, the classical segmenter when its mask fails the check); clinical
+    photographs, and dermoscopic ones whose every mask failed, have their lesion found as
+    off-cluster skin instead."""
     if lesion_mask is not None:
         return lesion_mask, "given"
     if modality == DERMOSCOPIC:
-        from synthesis.ml.segmentation_classical import segment_lesion
+        from synthesis.ml.lesion_masks import segment_for_modality
 
-        return segment_lesion(rgb), "dermoscopy-segmenter"
+        result = segment_for_modality(rgb, DERMOSCOPIC)
+        if result.mask is not None:
+            return result.mask, f"dermoscopy-segmenter:{result.segmenter}"
     return None, "colour-outliers"
 
 

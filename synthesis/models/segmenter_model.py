@@ -13,6 +13,11 @@ class SegmenterModelQuerySet(models.QuerySet):
         """The active model with the highest validation Dice, or None."""
         return self.active().by_val_dice().first()
 
+    def promoted(self):
+        """The best active model that beat the shipped one on its own held-out split, or None:
+        only such a model replaces the shipped one as the default."""
+        return self.active().filter(beats_shipped=True).by_val_dice().first()
+
 
 class SegmenterModel(models.Model):
     """A trained U-Net lesion segmenter: checkpoint, data snapshot, hyper-parameters, metrics."""
@@ -34,6 +39,10 @@ class SegmenterModel(models.Model):
         related_name="segmenter_models",
     )
     is_active = models.BooleanField(_("active"), default=True)
+    # This model and the shipped one scored on the same held-out images (its validation
+    # split): {"images", "candidate": {...}, "shipped": {...}, "shipped_version"}.
+    comparison = models.JSONField(_("comparison with the shipped model"), default=dict, blank=True)
+    beats_shipped = models.BooleanField(_("beats the shipped model"), default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = SegmenterModelQuerySet.as_manager()

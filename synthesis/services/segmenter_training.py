@@ -103,9 +103,12 @@ def _next_version() -> str:
     return f"unet-{number:04d}"
 
 
-def segmenter_train_run(*, job_id: int, device: str | None = None) -> SegmenterModel | None:
-    """Claim a queued training job, train, and store a new SegmenterModel version."""
-    from synthesis.ml.segmentation_training import save_checkpoint, train_segmenter
+def segmenter_train_run(
+    *, job_id: int, device: str | None = None, echo=None
+) -> SegmenterModel | None:
+    """Claim a queued training job, train, and store a new SegmenterModel version with its
+    comparison against the shipped model. `echo(record)` also sees each epoch's progress."""
+    from synthesis.ml.segmentation_training import save_checkpoint, split_pairs, train_segmenter
 
     claimed = SynthesisJob.objects.filter(pk=job_id, status=Status.QUEUED).update(
         status=Status.RUNNING, started_at=timezone.now()
@@ -136,24 +139,68 @@ def segmenter_train_run(*, job_id: int, device: str | None = None) -> SegmenterM
                 k: record.get(k) for k in ("epoch", "epochs", "loss", "val_dice", "best_val_dice")
             }
         )
+        if echo is not None:
+            echo(record)
 
+    train_pairs, val_pairs = split_pairs(pairs, config.val_fraction, config.seed)
     trained = train_segmenter(
-        pairs, config, device=device, progress=progress, should_stop=should_stop
+        train_pairs,
+        config,
+        val_pairs=val_pairs,
+        device=device,
+        progress=progress,
+        should_stop=should_stop,
     )
     if not SynthesisJob.objects.filter(pk=job_id, status=Status.RUNNING).exists():
         return None  # cancelled while training: nothing is stored
     metrics = {k: v for k, v in trained.metrics.items() if k != "history"}
     metrics["history"] = trained.metrics.get("history", [])
+    comparison = compare_with_shipped(trained, val_pairs)
     buffer = io.BytesIO()
     save_checkpoint(trained, buffer)
-    return _store(job, trained, metrics, snapshot, buffer.getvalue())
+    return _store(job, trained, metrics, snapshot, buffer.getvalue(), comparison)
+
+
+def compare_with_shipped(trained, val_pairs) -> dict:
+    """The new model and the shipped one (the classical segmenter when the shipped weights do
+    not load) scored on the same held-out pairs, each mask post-processed the same way. The
+    new model wins on a higher thresholded Jaccard, the ISIC 2018 Task 1 score."""
+    from synthesis.ml.lesion_masks import classical_segmenter
+    from synthesis.ml.segmentation_inference import predict_mask
+    from synthesis.ml.segmentation_quality import postprocess
+    from synthesis.ml.segmentation_scores import score_masks
+    from synthesis.ml.shipped_segmenter import SHIPPED_VERSION, WeightsError, load_shipped
+
+    truths = [np.asarray(mask, dtype=bool) for _, mask in val_pairs]
+    candidate = [postprocess(predict_mask(trained, rgb, postprocess=False)) for rgb, _ in val_pairs]
+    try:
+        shipped = load_shipped()
+        baseline_name = SHIPPED_VERSION
+        baseline = [
+            postprocess(predict_mask(shipped, rgb, postprocess=False)) for rgb, _ in val_pairs
+        ]
+        error = ""
+    except WeightsError as exc:
+        baseline_name = "classical"
+        baseline = [postprocess(classical_segmenter().segment(rgb)) for rgb, _ in val_pairs]
+        error = str(exc)
+    cand, base = score_masks(candidate, truths), score_masks(baseline, truths)
+    return {
+        "images": len(val_pairs),
+        "metric": "thresholded_jaccard",
+        "candidate": cand,
+        "baseline": base,
+        "baseline_version": baseline_name,
+        "baseline_error": error,
+        "beats": cand["thresholded_jaccard"] > base["thresholded_jaccard"],
+    }
 
 
 def _progress(job_id: int) -> dict:
     return SynthesisJob.objects.filter(pk=job_id).values_list("progress", flat=True).first() or {}
 
 
-def _store(job, trained, metrics, snapshot, checkpoint: bytes) -> SegmenterModel:
+def _store(job, trained, metrics, snapshot, checkpoint: bytes, comparison) -> SegmenterModel:
     snapshot = {**snapshot, "data_fingerprint": metrics.get("data_fingerprint")}
     for _attempt in range(3):
         version = _next_version()
@@ -170,6 +217,8 @@ def _store(job, trained, metrics, snapshot, checkpoint: bytes) -> SegmenterModel
                     wall_seconds=metrics.get("wall_seconds"),
                     device=str(metrics.get("device", "")),
                     job=job,
+                    comparison=comparison,
+                    beats_shipped=comparison["beats"],
                 )
                 SynthesisJob.objects.filter(pk=job.pk, status=Status.RUNNING).update(
                     status=Status.SUCCEEDED,

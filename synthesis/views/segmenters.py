@@ -14,13 +14,16 @@ from synthesis.views.common import require_moderator, require_staff
 @login_required
 def segmenter_list(request):
     require_staff(request)
-    best = SegmenterModel.objects.best()
+    from synthesis.ml.shipped_segmenter import SHIPPED_VERSION, shipped_card
+
     return render(
         request,
         "synthesis/segmenter_list.html",
         {
             "models": SegmenterModel.objects.select_related("job"),
-            "best": best,
+            "promoted": SegmenterModel.objects.promoted(),
+            "shipped_version": SHIPPED_VERSION,
+            "shipped": shipped_card(),
             "form": TrainSegmenterForm(),
             "jobs": SynthesisJob.objects.of_kind(SynthesisJob.Kind.TRAIN_SEGMENTER)[:10],
         },

@@ -29,6 +29,8 @@ def test_upload_is_analysed_by_a_separate_worker_process(
     row = wait_for(analysed, timeout=90)
     assert celery_worker_process.poll() is None and celery_worker_process.pid != os.getpid()
     assert row.analysis_status == LesionImage.AnalysisStatus.DONE, row.analysis_error
-    assert row.mask and row.mask_source == "classical"
+    # The shipped model segments on a fresh database: no training, no download.
+    assert row.mask and row.mask_source == "learned" and row.mask_segmenter
+    assert row.mask_check["check"] == "passed"
     assert row.ita_deg is not None and 1 <= row.measured_fitzpatrick <= 6
     assert row.tone_measurement["ita_deg"] == pytest.approx(row.ita_deg, abs=0.1)

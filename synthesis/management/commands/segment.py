@@ -4,11 +4,16 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from repository.imaging import ImageRejected, decode_rgb, encode_mask
-from synthesis.services.segmenters import segmenter_get
+from synthesis.ml.lesion_masks import MODALITIES
+from synthesis.services.segmenters import lesion_mask_make
 
 
 class Command(BaseCommand):
-    help = "Segment the lesion in an image file and write a mask PNG (lesion white)."
+    help = (
+        "Segment the lesion in an image file and write a mask PNG (lesion white). The mask is "
+        "post-processed and checked; a failed check falls back to the other segmenter, and "
+        "when every mask fails nothing is written."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--image", required=True, type=Path)
@@ -16,24 +21,34 @@ class Command(BaseCommand):
         parser.add_argument(
             "--model",
             default="default",
-            help="classical, latest, best, a version such as unet-0003, or default "
-            "(the best trained model, else classical)",
+            help="default (the shipped model, or a trained one that beat it), shipped, "
+            "classical, best, latest or a version such as unet-0003",
         )
+        parser.add_argument("--modality", default="dermoscopic", choices=MODALITIES)
 
     def handle(self, *args, **opts):
         try:
-            segmenter = segmenter_get(opts["model"])
             rgb = decode_rgb(opts["image"].read_bytes())
-        except ValidationError as exc:
-            raise CommandError(" ".join(exc.messages)) from None
         except FileNotFoundError as exc:
             raise CommandError(f"No such file: {exc.filename}") from None
         except (ImageRejected, OSError, ValueError) as exc:
             raise CommandError(f"{opts['image']} is not an image PixGen can read: {exc}") from None
-        mask = segmenter.segment(rgb)
         try:
-            opts["out"].write_bytes(encode_mask(mask))
+            result = lesion_mask_make(rgb=rgb, modality=opts["modality"], model=opts["model"])
+        except ValidationError as exc:
+            raise CommandError(" ".join(exc.messages)) from None
+        tried = ", ".join(f"{name}: {outcome}" for name, outcome in result.attempts)
+        if result.mask is None:
+            raise CommandError(
+                f"No automatic mask passed the quality check ({tried}); this image needs a mask "
+                "drawn or uploaded by a person. Nothing was written."
+            )
+        try:
+            opts["out"].write_bytes(encode_mask(result.mask))
         except OSError as exc:
             raise CommandError(f"Cannot write {opts['out']}: {exc}") from None
-        share = 100 * float(mask.mean())
-        self.stdout.write(f"{opts['out']}: lesion {share:.1f}% of the image ({segmenter.version})")
+        share = 100 * float(result.mask.mean())
+        self.stdout.write(
+            f"{opts['out']}: lesion {share:.1f}% of the image, by {result.segmenter} "
+            f"(check: {tried})"
+        )
