@@ -109,3 +109,23 @@ def test_the_datasheet_shows_a_title_and_filters_as_text():
     text = readme(spec=spec, tally=Tally())
     assert text.startswith("# &lt;script&gt;x&lt;/script&gt;\n")
     assert "`" + '{"diagnosis": "a\\u0060b"}' + "`" in text
+
+
+def test_the_experiment_table_keeps_formulas_as_text(client, moderator):
+    """Every CSV the site writes follows the rule, the augmentation experiment's table too."""
+    from django.urls import reverse
+
+    from synthesis.models import AugmentationExperiment, SynthesisJob
+
+    job = SynthesisJob.objects.create(
+        kind=SynthesisJob.Kind.EVALUATE_AUGMENTATION, created_by=moderator
+    )
+    estimate = {"n": 12, "point": -0.05, "lo": -0.1, "hi": 0.01}
+    report = {"metrics": {"0.25": {'=HYPERLINK("http://x")': {"auc": estimate}}}, "effects": {}}
+    experiment = AugmentationExperiment.objects.create(
+        job=job, task="malignancy", created_by=moderator, report={"@external": report}
+    )
+    response = client.get(reverse("synthesis-experiment-csv", args=[experiment.pk]))
+    (row,) = csv.DictReader(io.StringIO(response.content.decode()))
+    assert row["section"] == '\'=HYPERLINK("http://x")' and row["set"] == "'@external"
+    assert row["point"] == "-0.05"  # a number is not a formula
