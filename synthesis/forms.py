@@ -13,6 +13,10 @@ BACKEND_LABELS = {
     "melanin": _("melanin (default: adds epidermal melanin, keeps the lesion's texture)"),
     "lab-stats": _("lab-stats (matches the skin's Lab statistics)"),
     "magenta": _("magenta (TF-Hub arbitrary image stylization; needs a model handle)"),
+    "chromophore": _(
+        "chromophore (re-renders each pixel's melanin and blood through the skin model; "
+        "keeps lesions visible)"
+    ),
 }
 
 
@@ -69,11 +73,33 @@ class ToneJobForm(ImageFilterForm):
         label=_("Magenta model handle"),
         help_text=_("A local SavedModel folder on the worker, not a URL (magenta only)."),
     )
-    seed = forms.IntegerField(initial=0, min_value=0, label=_("Random seed"))
+    seed = forms.IntegerField(
+        initial=0,
+        min_value=0,
+        label=_("Random seed"),
+        help_text=_("A whole number: each output's skin colour is drawn from it (reproducible)."),
+        error_messages={"invalid": _("The seed must be a whole number from 0 up.")},
+    )
+    target_distribution = forms.FileField(
+        required=False,
+        label=_("Target distribution (JSON, optional)"),
+        help_text=_(
+            "Per-type skin colour distributions to draw from, with all six types; "
+            "empty: the published colorimetry PixGen ships."
+        ),
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields.pop("request", None)
+
+    def clean_target_distribution(self):
+        upload = self.cleaned_data.get("target_distribution")
+        if not upload:
+            return None
+        if upload.size > 64 * 1024:
+            raise forms.ValidationError(_("A target distribution file is at most 64 KB."))
+        return upload.read()
 
     def clean_image_ids(self):
         text = self.cleaned_data.get("image_ids", "").replace("#", "")

@@ -35,6 +35,17 @@ def run_tone_transfer_job_task(job_id: int) -> None:
     _run(tone_transfer_run_job, job_id, "tone-transfer job")
 
 
+@shared_task(soft_time_limit=120, time_limit=180)
+def propose_style_template_task(image_id: int) -> None:
+    """A published Fitzpatrick IV-VI image: propose its healthy skin as a template."""
+    from repository.models import LesionImage
+    from synthesis.services.templates import style_template_propose_from_image
+
+    image = LesionImage.objects.filter(pk=image_id).first()
+    if image is not None:
+        style_template_propose_from_image(image=image)
+
+
 @shared_task(soft_time_limit=TRAINING_SOFT_LIMIT, time_limit=TRAINING_SOFT_LIMIT + 300)
 def train_segmenter_task(job_id: int) -> None:
     _run(segmenter_train_run, job_id, "segmenter training")

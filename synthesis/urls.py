@@ -35,6 +35,7 @@ urlpatterns = [
     path("templates/new/", templates.template_create, name="synthesis-template-create"),
     path("templates/defaults/", templates.template_defaults, name="synthesis-template-defaults"),
     path("templates/<int:pk>/toggle/", templates.template_toggle, name="synthesis-template-toggle"),
+    path("templates/<int:pk>/decide/", templates.template_decide, name="synthesis-template-decide"),
     path("templates/<int:pk>/patch/", media.template_patch, name="synthesis-template-patch"),
     path("segmenters/", segmenters.segmenter_list, name="synthesis-segmenters"),
     path("segmenters/train/", segmenters.segmenter_train, name="synthesis-segmenter-train"),

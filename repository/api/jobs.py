@@ -59,6 +59,10 @@ class ToneTransferJobInput(serializers.Serializer):
     backend = serializers.CharField(required=False, default="melanin")
     backend_params = serializers.DictField(required=False)
     seed = serializers.IntegerField(required=False, default=0, min_value=0, max_value=2**31 - 1)
+    # Per-type skin colour distributions ({"name": ..., "types": {"1": {...}, ..., "6": {...}}});
+    # omitted: the published colorimetry. Checked by the service (missing types -> 400).
+    target_distribution = serializers.JSONField(required=False, allow_null=True)
+    draw_targets = serializers.BooleanField(required=False, default=True)
 
 
 class Jobs(APIView):
@@ -86,6 +90,8 @@ class Jobs(APIView):
             backend=values["backend"],
             backend_params=values.get("backend_params"),
             seed=values["seed"],
+            target_distribution=values.get("target_distribution"),
+            draw_targets=values["draw_targets"],
         )
         return Response(JobOutput(job).data, status=status.HTTP_201_CREATED)
 

@@ -32,9 +32,19 @@ def _decide(*, image: LesionImage, moderator: User, status: str, reason: str = "
     return image
 
 
+# Published images of these types offer their healthy skin as a real-skin style template.
+TEMPLATE_TYPES = (4, 5, 6)
+
+
 def image_publish(*, image: LesionImage, moderator: User) -> LesionImage:
     require_moderator(moderator)
-    return _decide(image=image, moderator=moderator, status=Status.PUBLIC)
+    with transaction.atomic():
+        image = _decide(image=image, moderator=moderator, status=Status.PUBLIC)
+        if image.fitzpatrick in TEMPLATE_TYPES:
+            from synthesis.tasks import propose_style_template_task
+
+            transaction.on_commit(lambda: propose_style_template_task.delay(image.pk))
+    return image
 
 
 def image_reject(*, image: LesionImage, moderator: User, reason: str) -> LesionImage:

@@ -21,6 +21,7 @@ from synthesis.ml.tone_backends.base import (
     ToneTarget,
     TransferResult,
 )
+from synthesis.ml.tone_backends.chromophore import ChromophoreBackend
 from synthesis.ml.tone_backends.lab_stats import LabStatsBackend
 from synthesis.ml.tone_backends.magenta import MagentaBackend
 from synthesis.ml.tone_backends.melanin import MelaninBackend
@@ -42,6 +43,7 @@ BACKENDS: dict[str, ToneBackend] = {
     "melanin": MelaninBackend(),
     "lab-stats": LabStatsBackend(),
     "magenta": MagentaBackend(),
+    "chromophore": ChromophoreBackend(),
 }
 
 

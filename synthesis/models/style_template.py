@@ -7,7 +7,14 @@ from repository.vocabulary import Fitzpatrick
 
 class StyleTemplateQuerySet(models.QuerySet):
     def active(self):
-        return self.filter(is_active=True)
+        return self.filter(is_active=True, status=StyleTemplate.Status.ACCEPTED)
+
+    def proposed(self):
+        return self.filter(status=StyleTemplate.Status.PROPOSED)
+
+    def real_skin(self):
+        """Accepted templates cut from photographs of real skin (not rendered by PixGen)."""
+        return self.active().filter(origin=StyleTemplate.Origin.REAL)
 
     def for_fitzpatrick(self, skin_type: int):
         return self.active().filter(fitzpatrick=skin_type).order_by("-created_at", "-id")
@@ -15,6 +22,15 @@ class StyleTemplateQuerySet(models.QuerySet):
 
 class StyleTemplate(models.Model):
     """A patch of healthy skin with its measured tone: what a templates target mixes from."""
+
+    class Origin(models.TextChoices):
+        REAL = "real", _("Real skin (photograph)")
+        RENDERED = "rendered", _("Rendered by PixGen (not real skin)")
+
+    class Status(models.TextChoices):
+        PROPOSED = "proposed", _("Proposed — awaiting a moderator")
+        ACCEPTED = "accepted", _("Accepted")
+        REJECTED = "rejected", _("Rejected")
 
     name = models.CharField(_("name"), max_length=120, unique=True)
     patch = models.FileField(_("skin patch"), max_length=255)
@@ -39,6 +55,20 @@ class StyleTemplate(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     is_active = models.BooleanField(_("active"), default=True)
+    origin = models.CharField(
+        _("origin"), max_length=16, choices=Origin.choices, default=Origin.REAL
+    )
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.ACCEPTED
+    )
+    # Carried from the source image: a template cut from a contributed photograph is a
+    # derivative of it and keeps its licence and credit.
+    licence = models.CharField(_("licence"), max_length=16, blank=True)
+    attribution = models.CharField(_("attribution"), max_length=255, blank=True)
+    # Multi-scale texture statistics of the patch (skin_texture.texture_stats) and the share
+    # of it the skin detector reads as skin.
+    texture = models.JSONField(default=dict, blank=True)
+    skin_share = models.FloatField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = StyleTemplateQuerySet.as_manager()

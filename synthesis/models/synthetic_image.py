@@ -69,6 +69,15 @@ class SyntheticImage(models.Model):
     measurements = models.JSONField(default=dict, blank=True)
     measured_ita = models.FloatField(_("skin ITA after transfer"), null=True, blank=True)
     in_band = models.BooleanField(_("skin tone in the target band"), null=True)
+    # The skin colour drawn for this output from real skin of its type (L*, a*, b*, hue, ITA,
+    # the seed and the distribution), so the gallery shows what each output aimed at.
+    target_draw = models.JSONField(default=dict, blank=True)
+    # Measured on the whole output by the skin-tone estimator, never by a backend's solver.
+    skin_tone = models.JSONField(default=dict, blank=True)
+    lesion_fidelity = models.JSONField(default=dict, blank=True)
+    lesion_fidelity_ok = models.BooleanField(_("lesion stays visible"), null=True)
+    realism_score = models.FloatField(_("realism score (lower is closer to real skin)"), null=True)
+    realism_band = models.CharField(max_length=16, blank=True)
     body_site = models.CharField(max_length=24, choices=BodySite.choices, blank=True)
     age_bin = models.PositiveSmallIntegerField(null=True, blank=True, choices=AGE_BIN_CHOICES)
     sex = models.CharField(max_length=8, choices=Sex.choices, default=Sex.UNKNOWN)
@@ -107,6 +116,10 @@ class SyntheticImage(models.Model):
 
     def __str__(self) -> str:
         return f"synthetic #{self.pk} ({self.get_method_display()}, {self.get_status_display()})"
+
+    @property
+    def drawn_hue(self):
+        return self.target_draw.get("hue_deg")
 
     @property
     def is_public(self) -> bool:

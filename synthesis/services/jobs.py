@@ -12,7 +12,13 @@ from repository.numbers import ascii_whole
 from synthesis.ml.fitzpatrick import parse_type
 from synthesis.models import JobItem, StyleTemplate, SynthesisJob
 from synthesis.services.permissions import require_synthesis_staff
-from synthesis.services.targets import backend_check, target_key, target_parse
+from synthesis.services.targets import (
+    backend_check,
+    distribution_check,
+    seed_check,
+    target_key,
+    target_parse,
+)
 
 Status = SynthesisJob.Status
 ItemStatus = JobItem.Status
@@ -112,6 +118,29 @@ def _needs_style_templates(backend: str, targets: list[dict]) -> None:
             )
 
 
+def _texture_templates_fit(targets: list[dict], texture: bool) -> None:
+    """A real-skin template a templates target takes texture from must hold the coarsest
+    texture band; say so now rather than fail every item."""
+    from synthesis.ml.skin_texture import MIN_TEMPLATE_SIDE
+
+    if not texture:
+        return
+    for target in targets:
+        if target["kind"] != "templates":
+            continue
+        pk = target["template_a"] if target["alpha"] < 0.5 else target["template_b"]
+        row = StyleTemplate.objects.filter(pk=pk).first()
+        real = row is not None and row.origin == StyleTemplate.Origin.REAL
+        if real and min(row.width, row.height) < MIN_TEMPLATE_SIDE:
+            raise ValidationError(
+                _(
+                    "Style template %(name)s is %(w)s×%(h)s px; its texture needs at "
+                    "least %(min)s px a side. Choose a larger template."
+                )
+                % {"name": row.name, "w": row.width, "h": row.height, "min": MIN_TEMPLATE_SIDE}
+            )
+
+
 def job_create_tone_transfer(
     *,
     user,
@@ -121,6 +150,9 @@ def job_create_tone_transfer(
     backend: str | None = None,
     backend_params: dict | None = None,
     seed: int = 0,
+    target_distribution=None,
+    draw_targets: bool = True,
+    texture: bool = True,
 ) -> SynthesisJob:
     """One job: every selected public image × every target. Queued after commit."""
     require_synthesis_staff(user)
@@ -140,13 +172,21 @@ def job_create_tone_transfer(
             errors.setdefault(key, []).extend(messages)
     if not errors:
         try:
+            _texture_templates_fit(parsed, texture)
+        except ValidationError as exc:
+            errors.setdefault("targets", []).extend(exc.messages)
+        try:
             _needs_style_templates(backend, parsed)
         except ValidationError as exc:
             errors.setdefault("targets", []).extend(exc.messages)
     try:
-        seed = int(seed or 0)
-    except (TypeError, ValueError):
-        errors["seed"] = [_("The seed must be a whole number.")]
+        seed = seed_check(seed)
+    except ValidationError as exc:
+        errors.setdefault("seed", []).extend(exc.message_dict["seed"])
+    try:
+        target_distribution = distribution_check(target_distribution)
+    except ValidationError as exc:
+        errors.setdefault("target_distribution", []).extend(exc.message_dict["target_distribution"])
     try:
         images = list(images_select(image_filter=image_filter, image_ids=image_ids))
     except ValidationError as exc:
@@ -172,6 +212,12 @@ def job_create_tone_transfer(
                 "backend": backend,
                 "backend_params": backend_params,
                 "seed": seed,
+                # Fitzpatrick targets draw each output's skin colour from real skin of the
+                # type (skin_colorimetry); the distribution is the published one unless given.
+                "draw_targets": bool(draw_targets),
+                # Real skin's texture from accepted real-skin templates, when there are some.
+                "texture": bool(texture),
+                "target_distribution": target_distribution,
                 "targets": list(unique.values()),
                 "image_filter": _filter_description(image_filter),
                 "image_ids": [i.pk for i in images] if image_ids else None,

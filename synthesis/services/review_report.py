@@ -66,6 +66,7 @@ def review_report(*, user) -> dict:
         for r in rates
     ]
     items = _by_item(reviews)
+    realism = realism_approval(reviews)
     decision_items = {
         pk: {name: _Flag(r.decision == Review.Decision.APPROVE) for name, r in ratings.items()}
         for pk, ratings in items.items()
@@ -79,7 +80,43 @@ def review_report(*, user) -> dict:
             "value",
         ),
         "reviews": len(reviews),
+        "realism_approval": realism,
         "turing": turing_report(),
+    }
+
+
+def realism_approval(reviews) -> dict:
+    """Reviewers' approval rate of tone-transfer outputs per backend and per realism-score
+    band, with Wilson 95 % intervals: if the score tracks dermatologists, approval falls from
+    "close" to "far"."""
+    from synthesis.ml.realism import BANDS
+
+    order = [name for _limit, name in BANDS] + ["not scored"]
+    by_backend: dict[str, list[bool]] = defaultdict(list)
+    by_band: dict[str, list[bool]] = defaultdict(list)
+    cells: dict[tuple[str, str], list[bool]] = defaultdict(list)
+    for review in reviews:
+        synthetic = review.synthetic
+        if synthetic.method != "tone_transfer":
+            continue
+        approved = review.decision == Review.Decision.APPROVE
+        band = synthetic.realism_band or "not scored"
+        by_backend[synthetic.backend].append(approved)
+        by_band[band].append(approved)
+        cells[(synthetic.backend, band)].append(approved)
+    return {
+        "backends": [
+            {"backend": name, **_rate(sum(v), len(v))} for name, v in sorted(by_backend.items())
+        ],
+        "bands": [
+            {"band": b, **_rate(sum(by_band[b]), len(by_band[b]))} for b in order if by_band[b]
+        ],
+        "cells": [
+            {"backend": backend, "band": band, **_rate(sum(v), len(v))}
+            for (backend, band), v in sorted(
+                cells.items(), key=lambda kv: (kv[0][0], order.index(kv[0][1]))
+            )
+        ],
     }
 
 

@@ -1,6 +1,8 @@
 """Tone-transfer targets and backends as stored on jobs: parsed and checked up front, so a bad
 target is a form error, never a failed worker."""
 
+import hashlib
+import json
 import math
 from pathlib import Path
 
@@ -9,6 +11,13 @@ from django.utils.translation import gettext as _
 
 from repository.numbers import ascii_whole
 from synthesis.ml.fitzpatrick import parse_type, roman
+from synthesis.ml.skin_colorimetry import (
+    DistributionError,
+    TargetDistributions,
+    check_seed,
+    distributions_from_dict,
+    published_distributions,
+)
 from synthesis.ml.tone_transfer import BACKENDS, DEFAULT_BACKEND, ToneTarget
 from synthesis.models import StyleTemplate
 
@@ -248,9 +257,69 @@ def magenta_handle_check(handle) -> str:
     return str(path.resolve())
 
 
-def tone_target_build(target: dict, templates: dict[int, object]) -> ToneTarget:
-    """The ML target for a stored target; templates maps template id -> ML StyleTemplate."""
+def seed_check(value, *, field: str = "seed") -> int:
+    """A seed from a form, the API, the CLI or a job: a whole number, or a ValidationError."""
+    if value in (None, ""):
+        return 0
+    try:
+        return check_seed(value)
+    except ValueError:
+        raise ValidationError(
+            {
+                field: _("The seed must be a whole number from 0 up, not %(value)s.")
+                % {"value": value}
+            },
+            code="seed",
+        ) from None
+
+
+def distribution_check(data, *, field: str = "target_distribution") -> dict | None:
+    """A target distribution as given (a dict, JSON text or bytes) -> its checked dict, or None
+    for the published one. Missing types, fields or bad numbers are a ValidationError."""
+    if data in (None, "", b"", {}):
+        return None
+    try:
+        if isinstance(data, bytes):
+            data = data.decode("utf-8")
+        if isinstance(data, str):
+            data = json.loads(data)
+        parsed = distributions_from_dict(data)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValidationError(
+            {field: _("The target distribution is not JSON: %(error)s") % {"error": exc}},
+            code="target_distribution",
+        ) from None
+    except DistributionError as exc:
+        raise ValidationError(
+            {field: _("The target distribution cannot be used: %(error)s") % {"error": exc}},
+            code="target_distribution",
+        ) from None
+    return parsed.as_dict()
+
+
+def distributions_for(data: dict | None) -> TargetDistributions:
+    return published_distributions() if not data else distributions_from_dict(data)
+
+
+def output_seed(job_seed: int, source_id: int, key: str) -> int:
+    """Each output's own seed: the job's seed, the source image and the target, hashed, so a
+    retried item draws the same colour and two images of one job draw different ones."""
+    digest = hashlib.sha256(f"{job_seed}:{source_id}:{key}".encode()).digest()
+    return int.from_bytes(digest[:4], "big") & 0x7FFFFFFF
+
+
+def tone_target_build(
+    target: dict,
+    templates: dict[int, object],
+    *,
+    seed: int | None = None,
+    distributions: TargetDistributions | None = None,
+) -> ToneTarget:
+    """The ML target for a stored target; templates maps template id -> ML StyleTemplate.
+    With a seed, a Fitzpatrick target's skin colour is drawn from real skin of the type."""
     if target["kind"] == "fitzpatrick":
+        if seed is not None:
+            return ToneTarget.drawn(target["fitzpatrick"], seed, distributions)
         return ToneTarget.for_fitzpatrick(target["fitzpatrick"])
     if target["kind"] == "ita":
         return ToneTarget.for_ita(target["ita_deg"])

@@ -25,9 +25,36 @@ from synthesis.services.permissions import require_moderator
 logger = logging.getLogger(__name__)
 
 MIN_PATCH_SIDE = 16
+# Proposed from published images: a patch must hold the texture's coarsest band and be
+# mostly skin by the skin-tone estimator's detector.
+PROPOSAL_PATCH_SIDE = 96
+MIN_SKIN_SHARE = 0.6
+PROPOSED_TYPES = (4, 5, 6)
 MAX_LESION_SHARE = 0.05  # a patch may graze the lesion border, no more
 DEFAULT_SOURCE = "ISIC_0024306"  # a full-resolution demo image with clear, hair-free skin
 DEFAULT_PATCH_SIDE = 96
+
+
+def patch_skin_check(rgb: np.ndarray) -> tuple[float, dict]:
+    """(share of the patch read as skin, its texture statistics); a ValidationError when too
+    little of it is skin (the skin-tone estimator's detector, as for photographs)."""
+    from synthesis.ml.skin_texture import texture_stats
+    from synthesis.ml.skin_tone import skin_mask
+
+    skin = skin_mask(rgb, modality="clinical")
+    share = float(skin.mean())
+    if share < MIN_SKIN_SHARE:
+        raise ValidationError(
+            {
+                "patch": _(
+                    "Only %(p)d%% of the patch reads as skin (at least %(min)d%% needed): "
+                    "cut a patch of healthy skin, without hair, glare, background or lesion."
+                )
+                % {"p": round(100 * share), "min": round(100 * MIN_SKIN_SHARE)}
+            },
+            code="not_skin",
+        )
+    return share, texture_stats(rgb, skin)
 
 
 def _measure(rgb: np.ndarray, name: str) -> MLTemplate:
@@ -45,7 +72,17 @@ def _measure(rgb: np.ndarray, name: str) -> MLTemplate:
 
 
 def _save(
-    *, rgb, name, fitzpatrick, user, source_image=None, crop_box=None, note=""
+    *,
+    rgb,
+    name,
+    fitzpatrick,
+    user,
+    source_image=None,
+    crop_box=None,
+    note="",
+    origin=StyleTemplate.Origin.REAL,
+    status=StyleTemplate.Status.ACCEPTED,
+    check_skin=True,
 ) -> StyleTemplate:
     if not str(name).strip():
         raise ValidationError({"name": _("Give the template a name.")})
@@ -56,6 +93,11 @@ def _save(
     if StyleTemplate.objects.filter(name=name).exists():
         raise ValidationError({"name": _("A template named %(n)s exists already.") % {"n": name}})
     measured = _measure(rgb, name)
+    share, texture = patch_skin_check(rgb) if check_skin else (None, {})
+    licence = attribution = ""
+    if source_image is not None:
+        licence = source_image.licence
+        attribution = _attribution(source_image)
     out = io.BytesIO()
     Image.fromarray(rgb).save(out, format="PNG")
     digest = pixel_hash(Image.fromarray(rgb))
@@ -79,6 +121,13 @@ def _save(
                 crop_box=crop_box,
                 note=note,
                 created_by=user,
+                origin=origin,
+                status=status,
+                is_active=status == StyleTemplate.Status.ACCEPTED,
+                licence=licence,
+                attribution=attribution,
+                texture=texture,
+                skin_share=share,
             )
     except IntegrityError:
         delete_files([stored])
@@ -140,6 +189,72 @@ def style_template_create_from_crop(
         crop_box=[left, top, width, height],
         note=_("cut from image #%(id)s") % {"id": image.pk},
     )
+
+
+def _attribution(image: LesionImage) -> str:
+    credit = getattr(image, "attribution", "") or ""
+    if credit:
+        return str(credit)[:255]
+    contributor = getattr(image, "contributor", None)
+    who = contributor.get_username() if contributor else ""
+    return (_("PixGen image #%(id)s, contributed by %(who)s") % {"id": image.pk, "who": who})[:255]
+
+
+def style_template_propose_from_image(*, image: LesionImage) -> StyleTemplate | None:
+    """A newly published Fitzpatrick IV-VI image: propose its healthy skin, away from the
+    lesion, as a real-skin template for a moderator to accept (idempotent; None when the image
+    has no usable patch: the reason is logged)."""
+    if image.fitzpatrick not in PROPOSED_TYPES or image.status != LesionImage.Status.PUBLIC:
+        return None
+    existing = StyleTemplate.objects.filter(source_image=image, origin=StyleTemplate.Origin.REAL)
+    if existing.exists():
+        return None
+    rgb = decode_rgb(read_stored(image.image.name))
+    if image.mask:
+        mask = decode_mask(read_stored(image.mask.name), size=(rgb.shape[1], rgb.shape[0]))
+    else:
+        mask = np.zeros(rgb.shape[:2], dtype=bool)
+    from scipy import ndimage
+
+    # Away from the lesion: its border and a margin of a tenth of the image are left out.
+    margin = max(4, min(rgb.shape[:2]) // 10)
+    keep_out = ndimage.binary_dilation(mask, iterations=margin) if mask.any() else mask
+    side = min(PROPOSAL_PATCH_SIDE, min(rgb.shape[:2]) // 2)
+    try:
+        left, top, width, height = healthy_patch_box(rgb, keep_out, side)
+    except ValueError:
+        logger.info("image %s: no lesion-free patch to propose as a template", image.pk)
+        return None
+    patch = np.ascontiguousarray(rgb[top : top + height, left : left + width])
+    try:
+        return _save(
+            rgb=patch,
+            name=f"Fitzpatrick {ROMAN[image.fitzpatrick]} — real skin from image #{image.pk}",
+            fitzpatrick=image.fitzpatrick,
+            user=None,
+            source_image=image,
+            crop_box=[left, top, width, height],
+            note=_("proposed from published image #%(id)s") % {"id": image.pk},
+            status=StyleTemplate.Status.PROPOSED,
+        )
+    except ValidationError as exc:
+        logger.info("image %s: patch not proposed: %s", image.pk, " ".join(exc.messages))
+        return None
+
+
+def style_template_decide(*, template: StyleTemplate, user, accept: bool) -> StyleTemplate:
+    """A moderator accepts a proposed template (it becomes usable) or rejects it."""
+    require_moderator(user)
+    status = StyleTemplate.Status.ACCEPTED if accept else StyleTemplate.Status.REJECTED
+    updated = StyleTemplate.objects.filter(
+        pk=template.pk, status=StyleTemplate.Status.PROPOSED
+    ).update(status=status, is_active=accept)
+    if not updated:
+        raise ValidationError(
+            _("Template %(name)s is not awaiting a decision.") % {"name": template}
+        )
+    template.refresh_from_db()
+    return template
 
 
 def style_template_set_active(*, template: StyleTemplate, user, active: bool) -> StyleTemplate:
@@ -215,7 +330,8 @@ def style_templates_load_defaults(*, user=None) -> list[StyleTemplate]:
                 source_image=image,
                 crop_box=[left, top, width, height],
                 note=f"demo default: {DEFAULT_SOURCE} rendered by the melanin backend at the "
-                f"Fitzpatrick {ROMAN[skin_type]} band centre",
+                f"Fitzpatrick {ROMAN[skin_type]} band centre — rendered, not real skin",
+                origin=StyleTemplate.Origin.RENDERED,
             )
         except ValidationError:  # created meanwhile by a concurrent run
             continue

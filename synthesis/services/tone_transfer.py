@@ -22,7 +22,7 @@ from synthesis.models import JobItem, StyleTemplate, SynthesisJob, SyntheticImag
 from synthesis.services.files import delete_files, read_stored
 from synthesis.services.jobs import job_refresh_counts
 from synthesis.services.segmenters import segmenter_default
-from synthesis.services.targets import tone_target_build
+from synthesis.services.targets import distributions_for, output_seed, tone_target_build
 from synthesis.services.templates import style_template_to_ml
 
 logger = logging.getLogger(__name__)
@@ -77,7 +77,7 @@ def tone_transfer_run_item(*, item_id: int) -> SyntheticImage | None:
     )
     if not claimed:
         return None
-    item = JobItem.objects.select_related("job", "source_image").get(pk=item_id)
+    item = JobItem.objects.select_related("job", "source_image__diagnosis").get(pk=item_id)
     try:
         synthetic = _render_and_store(item)
     except SoftTimeLimitExceeded:
@@ -139,11 +139,50 @@ def _templates_for(target: dict, backend: str) -> tuple[dict, list[StyleTemplate
     return {t.pk: style_template_to_ml(t) for t in rows}, rows
 
 
+def _texture_for(target: dict, template_rows, draw_seed: int, job_params: dict):
+    """(template whose texture the output takes, texture stats of real skin of the target
+    type for the realism score). Texture comes only from templates of real skin: for a
+    Fitzpatrick target one of its accepted real templates (picked by the output's seed); for
+    a templates target the one alpha leans to. Old jobs (no "texture" key) take none."""
+    from synthesis.ml.skin_texture import MIN_TEMPLATE_SIDE
+
+    real = StyleTemplate.objects.real_skin()
+    skin_type = target.get("fitzpatrick")
+    references = []
+    if skin_type:
+        references = [t.texture for t in real.filter(fitzpatrick=skin_type) if t.texture]
+    if not job_params.get("texture"):
+        return None, references
+    if target["kind"] == "templates":
+        chosen = template_rows[0] if float(target["alpha"]) < 0.5 else template_rows[1]
+        if chosen.origin != StyleTemplate.Origin.REAL:
+            return None, references
+        if min(chosen.width, chosen.height) < MIN_TEMPLATE_SIDE:
+            raise ItemError(
+                f"Style template {chosen.name} is {chosen.width}x{chosen.height}; texture "
+                f"transfer needs at least {MIN_TEMPLATE_SIDE} px a side."
+            )
+        return chosen, references
+    if not skin_type:
+        return None, references
+    rows = [
+        t
+        for t in real.filter(fitzpatrick=skin_type).order_by("pk")
+        if min(t.width, t.height) >= MIN_TEMPLATE_SIDE
+    ]
+    return (rows[draw_seed % len(rows)] if rows else None), references
+
+
+def _patch_of(template: StyleTemplate):
+    return decode_rgb(read_stored(template.patch.name))
+
+
 def _render_and_store(item: JobItem) -> SyntheticImage:
     # TensorFlow, which magenta loads, segfaults unless torch and torchvision come first.
     import torch  # noqa: F401
     import torchvision  # noqa: F401
 
+    from synthesis.ml.lesion_fidelity import lesion_kind_for
     from synthesis.ml.tone_transfer import transfer
 
     job, source = item.job, item.source_image
@@ -154,9 +193,29 @@ def _render_and_store(item: JobItem) -> SyntheticImage:
     ml_templates, template_rows = _templates_for(item.target, backend)
     if backend == "magenta" and item.target["kind"] != "templates":
         params["style_template"] = ml_templates[template_rows[0].pk]
+    # Jobs made before targets were drawn (no draw_targets key) render as they did.
+    draw_seed = output_seed(seed, source.pk, item.target_key)
     try:
-        target = tone_target_build(item.target, ml_templates)
-        result = transfer(rgb, mask, target, backend=backend, seed=seed, **params)
+        distributions = distributions_for(job.params.get("target_distribution"))
+        target = tone_target_build(
+            item.target,
+            ml_templates,
+            seed=draw_seed if job.params.get("draw_targets") else None,
+            distributions=distributions,
+        )
+        texture_row, references = _texture_for(item.target, template_rows, draw_seed, job.params)
+        result = transfer(
+            rgb,
+            mask,
+            target,
+            backend=backend,
+            seed=draw_seed,
+            modality=source.modality or "dermoscopic",
+            lesion_kind=lesion_kind_for(source.diagnosis.code),
+            texture_template=None if texture_row is None else _patch_of(texture_row),
+            texture_references=references,
+            **params,
+        )
     except (ValueError, RuntimeError) as exc:
         raise ItemError(str(exc)) from None
     recorded = {**result.params, "mask": mask_info}
@@ -217,6 +276,12 @@ def synthetic_store(
                 measurements=measurements,
                 measured_ita=measurements.get("skin_ita_after"),
                 in_band=measurements.get("in_band"),
+                target_draw=(target.get("drawn") or {}),
+                skin_tone=measurements.get("skin_tone") or {},
+                lesion_fidelity=measurements.get("lesion_fidelity") or {},
+                lesion_fidelity_ok=(measurements.get("lesion_fidelity") or {}).get("passes"),
+                realism_score=(measurements.get("realism") or {}).get("score"),
+                realism_band=(measurements.get("realism") or {}).get("band") or "",
                 body_site=source.body_site,
                 age_bin=source.age_bin,
                 sex=source.sex,

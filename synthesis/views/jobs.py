@@ -35,7 +35,7 @@ def job_list(request):
 @login_required
 def job_create(request):
     require_staff(request)
-    form = ToneJobForm(request.POST or None)
+    form = ToneJobForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -47,6 +47,7 @@ def job_create(request):
                 backend=data["backend"],
                 backend_params={"handle": data.get("handle")},
                 seed=data["seed"],
+                target_distribution=data.get("target_distribution"),
             )
         except (ValidationError, PermissionDenied) as exc:
             apply_errors(form, exc, aliases={"targets": "mode"})

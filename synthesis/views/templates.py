@@ -14,6 +14,7 @@ from synthesis.models import StyleTemplate
 from synthesis.services.templates import (
     style_template_create_from_crop,
     style_template_create_from_upload,
+    style_template_decide,
     style_template_set_active,
     style_templates_load_defaults,
 )
@@ -78,8 +79,28 @@ def template_create(request):
 @require_POST
 def template_toggle(request, pk: int):
     require_moderator(request)
-    template = get_object_or_404(StyleTemplate, pk=pk)
+    template = get_object_or_404(StyleTemplate, pk=pk, status=StyleTemplate.Status.ACCEPTED)
     style_template_set_active(template=template, user=request.user, active=not template.is_active)
+    return redirect("synthesis-templates")
+
+
+@login_required
+@require_POST
+def template_decide(request, pk: int):
+    """Accept or reject a template proposed from a published image."""
+    require_moderator(request)
+    template = get_object_or_404(StyleTemplate, pk=pk)
+    accept = request.POST.get("decision") == "accept"
+    try:
+        style_template_decide(template=template, user=request.user, accept=accept)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(
+            request,
+            (_("Template “%(name)s” accepted.") if accept else _("Template “%(name)s” rejected."))
+            % {"name": template.name},
+        )
     return redirect("synthesis-templates")
 
 

@@ -12,6 +12,9 @@ from synthesis.models import StyleTemplate
 from synthesis.services.segmenters import segmenter_default
 from synthesis.services.targets import (
     backend_check,
+    distribution_check,
+    distributions_for,
+    seed_check,
     target_fitzpatrick,
     target_ita,
     template_lookup,
@@ -38,9 +41,28 @@ class Command(BaseCommand):
             help="two style templates: ids or names of stored templates, or skin-patch image files",
         )
         parser.add_argument("--alpha", help="mix of the templates: 0 is A, 1 is B")
-        parser.add_argument("--backend", default="melanin", help="melanin, lab-stats or magenta")
+        parser.add_argument(
+            "--backend", default=None, help="chromophore, melanin, lab-stats or magenta"
+        )
         parser.add_argument("--magenta-handle", help="local SavedModel folder (magenta)")
-        parser.add_argument("--seed", type=int, default=0)
+        parser.add_argument(
+            "--seed", default="0", help="whole number; draws the Fitzpatrick target's skin colour"
+        )
+        parser.add_argument(
+            "--target-distribution",
+            type=Path,
+            help="JSON file of per-type skin colour distributions (all six types); default: "
+            "the published colorimetry",
+        )
+        parser.add_argument(
+            "--no-draw",
+            action="store_true",
+            help="aim a Fitzpatrick target at its band centre instead of drawing a colour",
+        )
+        parser.add_argument(
+            "--modality", default="dermoscopic", choices=["dermoscopic", "clinical"]
+        )
+        parser.add_argument("--diagnosis", help="diagnosis code (mel, nv, ...): lesion fidelity")
         parser.add_argument("--out", required=True, type=Path, help="output image (.png or .jpg)")
 
     def handle(self, *args, **opts):
@@ -59,8 +81,21 @@ class Command(BaseCommand):
         import torch  # noqa: F401
         import torchvision  # noqa: F401
 
+        from synthesis.ml.lesion_fidelity import lesion_kind_for
         from synthesis.ml.tone_transfer import ToneTarget, transfer
 
+        seed = seed_check(opts["seed"], field="--seed")
+        distributions = None
+        if opts["target_distribution"]:
+            try:
+                raw = opts["target_distribution"].read_bytes()
+            except FileNotFoundError:
+                raise ValidationError(
+                    f"No such target distribution file: {opts['target_distribution']}"
+                ) from None
+            distributions = distributions_for(
+                distribution_check(raw, field="--target-distribution")
+            )
         backend, params = backend_check(opts["backend"], {"handle": opts["magenta_handle"]})
         if opts["out"].suffix.lower() not in (".png", ".jpg", ".jpeg"):
             raise ValidationError("--out must end in .png or .jpg")
@@ -76,7 +111,10 @@ class Command(BaseCommand):
             raise ValidationError("--alpha goes with --templates only.")
         elif opts["fitzpatrick"] is not None:
             skin_type = target_fitzpatrick(opts["fitzpatrick"])["fitzpatrick"]
-            target = ToneTarget.for_fitzpatrick(skin_type)
+            if opts["no_draw"]:
+                target = ToneTarget.for_fitzpatrick(skin_type)
+            else:
+                target = ToneTarget.drawn(skin_type, seed, distributions)
         else:
             target = ToneTarget.for_ita(target_ita(opts["ita"])["ita_deg"])
         rgb = decode_rgb(opts["image"].read_bytes())
@@ -86,7 +124,16 @@ class Command(BaseCommand):
             mask = segmenter_default().segment(rgb)
         if backend == "magenta" and target.kind != "templates":
             params["style_template"] = self._style_for(target)
-        result = transfer(rgb, mask, target, backend=backend, seed=opts["seed"], **params)
+        result = transfer(
+            rgb,
+            mask,
+            target,
+            backend=backend,
+            seed=seed,
+            modality=opts["modality"],
+            lesion_kind=lesion_kind_for(opts["diagnosis"]),
+            **params,
+        )
         out = io.BytesIO()
         jpeg = opts["out"].suffix.lower() in (".jpg", ".jpeg")
         Image.fromarray(result.image).save(out, format="JPEG" if jpeg else "PNG", quality=95)

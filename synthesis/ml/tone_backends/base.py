@@ -11,11 +11,25 @@ import numpy as np
 
 from synthesis.ml.color import srgb_to_lab
 from synthesis.ml.metrics import lesion_skin_contrast, ssim_luminance
-from synthesis.ml.skin_tone import FITZPATRICK_ITA_BANDS, fitzpatrick_band_centre, measure_tone
+from synthesis.ml.skin_colorimetry import (
+    SkinColourDraw,
+    TargetDistributions,
+    published_distributions,
+)
+from synthesis.ml.skin_detection import DERMOSCOPIC, MODALITIES
+from synthesis.ml.skin_tone import (
+    FITZPATRICK_ITA_BANDS,
+    fitzpatrick_band_centre,
+    measure_skin_tone,
+    measure_tone,
+)
 
 # An ITA target counts as reached within this many degrees. The Fitzpatrick ITA bands are
 # 10-20 degrees wide; 5 degrees either side keeps an ITA target inside roughly one band.
 ITA_TOLERANCE_DEG = 5.0
+# A drawn colour is reached within twice that: the estimator's own 90% interval on a
+# photograph is 10-20 degrees wide.
+DRAWN_TOLERANCE_DEG = 10.0
 
 
 def check_rgb(rgb: np.ndarray, name: str = "image") -> np.ndarray:
@@ -89,6 +103,9 @@ class ToneTarget:
     template_a: StyleTemplate | None = None
     template_b: StyleTemplate | None = None
     alpha: float | None = None
+    # A Fitzpatrick target's skin colour drawn from real skin of that type (skin_colorimetry);
+    # None aims at the type's band centre (the behaviour before issue 14).
+    skin_colour: SkinColourDraw | None = None
 
     def __post_init__(self) -> None:
         templated = (self.template_a, self.template_b, self.alpha) != (None, None, None)
@@ -109,10 +126,21 @@ class ToneTarget:
                 raise ValueError("a templates target needs both template_a and template_b")
             if self.alpha is None or not 0.0 <= float(self.alpha) <= 1.0:
                 raise ValueError(f"alpha must be within [0, 1], got {self.alpha!r}")
+        if self.skin_colour is not None and self.skin_colour.fitzpatrick != self.fitzpatrick:
+            raise ValueError("a drawn skin colour belongs to a Fitzpatrick target of its type")
 
     @classmethod
     def for_fitzpatrick(cls, skin_type: int) -> ToneTarget:
         return cls(fitzpatrick=skin_type)
+
+    @classmethod
+    def drawn(
+        cls, skin_type: int, seed: int, distributions: TargetDistributions | None = None
+    ) -> ToneTarget:
+        """A Fitzpatrick target whose skin colour is drawn, with this seed, from real skin."""
+        cls(fitzpatrick=skin_type)  # the type's own checks first
+        dists = distributions or published_distributions()
+        return cls(fitzpatrick=skin_type, skin_colour=dists.draw(skin_type, seed))
 
     @classmethod
     def for_ita(cls, ita_deg: float) -> ToneTarget:
@@ -131,6 +159,8 @@ class ToneTarget:
     @property
     def target_ita_deg(self) -> float:
         """The ITA a backend aims the healthy skin at."""
+        if self.skin_colour is not None:
+            return float(self.skin_colour.ita_deg)
         if self.fitzpatrick is not None:
             return float(fitzpatrick_band_centre(self.fitzpatrick))
         if self.ita_deg is not None:
@@ -147,6 +177,11 @@ class ToneTarget:
     @property
     def band(self) -> tuple[float, float]:
         """ITA interval counted as reaching the target."""
+        if self.skin_colour is not None:
+            # A drawn colour may sit past its type's band (types overlap in real skin): the
+            # output is judged against the colour it was drawn to have.
+            centre = self.target_ita_deg
+            return centre - DRAWN_TOLERANCE_DEG, centre + DRAWN_TOLERANCE_DEG
         if self.fitzpatrick is not None:
             lo, hi = FITZPATRICK_ITA_BANDS[self.fitzpatrick]
             return float(lo), float(hi)
@@ -167,6 +202,8 @@ class ToneTarget:
         out["band"] = [round(v, 3) for v in self.band]
         if self.kind == "fitzpatrick":
             out["fitzpatrick"] = int(self.fitzpatrick)
+            if self.skin_colour is not None:
+                out["drawn"] = self.skin_colour.as_dict()
         elif self.kind == "ita":
             out["ita_deg"] = float(self.ita_deg)
         else:
@@ -191,12 +228,14 @@ class TransferResult:
     measurements: dict[str, Any]
 
     @property
-    def in_band(self) -> bool:
-        return bool(self.measurements["in_band"])
+    def in_band(self) -> bool | None:
+        value = self.measurements["in_band"]
+        return None if value is None else bool(value)
 
     @property
-    def skin_ita_after(self) -> float:
-        return float(self.measurements["skin_ita_after"])
+    def skin_ita_after(self) -> float | None:
+        value = self.measurements["skin_ita_after"]
+        return None if value is None else float(value)
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-serialisable provenance (the image itself is left out)."""
@@ -216,6 +255,9 @@ class ToneBackend:
 
     name = ""
     code_version = ""
+    # Backends that render dermoscopic and clinical sources differently take modality (and the
+    # lesion's kind, for lesion fidelity) as keyword arguments of _render.
+    uses_modality = False
 
     def transfer(
         self,
@@ -225,18 +267,34 @@ class ToneBackend:
         *,
         seed: int = 0,
         measure: bool = True,
+        modality: str = DERMOSCOPIC,
+        lesion_kind: str | None = None,
+        texture_template: np.ndarray | None = None,
+        texture_references: list[dict[str, Any]] | None = None,
         **params: Any,
     ) -> TransferResult:
         check_rgb(rgb)
         mask = check_mask(lesion_mask, rgb)
         if not isinstance(target, ToneTarget):
             raise ValueError(f"target must be a ToneTarget, got {type(target).__name__}")
+        if modality not in MODALITIES:
+            raise ValueError(f"modality must be one of {', '.join(MODALITIES)}, got {modality!r}")
         started = time.perf_counter()
+        if self.uses_modality:
+            params = {**params, "modality": modality, "lesion_kind": lesion_kind}
+        if texture_template is not None:
+            check_rgb(texture_template, "texture template")
         out, used = self._render(rgb, mask, target, seed=seed, **params)
+        if texture_template is not None:
+            out, used["texture"] = apply_texture(
+                out, mask, texture_template, seed=seed, modality=modality
+            )
         render_ms = (time.perf_counter() - started) * 1000.0
         measurements: dict[str, Any] = {"render_ms": round(render_ms, 3)}
         if measure:
-            measurements.update(measure_transfer(rgb, out, mask, target))
+            measurements.update(
+                measure_transfer(rgb, out, mask, target, modality=modality, lesion_kind=lesion_kind)
+            )
         return TransferResult(
             image=out,
             backend=self.name,
@@ -251,23 +309,85 @@ class ToneBackend:
         raise NotImplementedError
 
 
+def apply_texture(
+    out: np.ndarray, mask: np.ndarray, template: np.ndarray, *, seed: int, modality: str
+) -> tuple[np.ndarray, dict[str, Any]]:
+    """Real skin's fine structure from the template onto the healthy skin only: full weight
+    beyond the lesion's border zone, fading to none at the lesion (skin_texture)."""
+    from synthesis.ml.skin_texture import transfer_texture
+    from synthesis.ml.tone_backends.fitting import feather
+
+    radius = 0.02 * float(np.hypot(*mask.shape))
+    near = feather(mask, radius)
+    healthy = np.clip(1.0 - 2.0 * near, 0.0, 1.0)
+    return transfer_texture(out, template, healthy, seed=seed, dermoscopic=modality == DERMOSCOPIC)
+
+
 def measure_transfer(
     before: np.ndarray,
     after: np.ndarray,
     mask: np.ndarray,
     target: ToneTarget,
+    *,
+    modality: str = DERMOSCOPIC,
+    lesion_kind: str | None = None,
+    texture_references: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """Skin ITA before/after, band hit, lesion contrast before/after and luminance SSIM."""
-    ita_before = float(measure_tone(before, lesion_mask=mask).ita_deg)
-    ita_after = float(measure_tone(after, lesion_mask=mask).ita_deg)
+    """The output measured on its own, by the skin-tone estimator on the whole image (never
+    the solver's reading): skin tone, band hit, lesion fidelity, realism; SSIM beside them."""
+    from synthesis.ml.lesion_fidelity import measure_lesion_fidelity
+    from synthesis.ml.realism import realism_score
+
+    tone_before = measure_skin_tone(before, modality=modality, lesion_mask=mask)
+    tone_after = measure_skin_tone(after, modality=modality, lesion_mask=mask)
     lo, hi = target.band
-    return {
-        "skin_ita_before": round(ita_before, 3),
-        "skin_ita_after": round(float(ita_after), 3),
+    out: dict[str, Any] = {
+        "skin_ita_before": _rounded(tone_before.ita_deg),
+        "skin_ita_after": _rounded(tone_after.ita_deg),
         "target_ita": round(target.target_ita_deg, 3),
         "target_band": [round(lo, 3), round(hi, 3)],
-        "in_band": bool(lo <= ita_after <= hi),
+        "in_band": None if tone_after.ita_deg is None else bool(lo <= tone_after.ita_deg <= hi),
+        "skin_tone": skin_tone_summary(tone_after),
         "contrast_before": round(float(lesion_skin_contrast(before, mask)), 4),
         "contrast_after": round(float(lesion_skin_contrast(after, mask)), 4),
         "ssim_luminance": round(float(ssim_luminance(before, after)), 4),
+    }
+    try:
+        out["lesion_fidelity"] = measure_lesion_fidelity(
+            before, after, mask, modality=modality, lesion_kind=lesion_kind
+        )
+    except ValueError as exc:
+        out["lesion_fidelity"] = {"passes": None, "not_measured": str(exc)}
+    if target.fitzpatrick is not None and tone_after.gradable:
+        out["realism"] = realism_score(
+            after,
+            mask,
+            tone_after,
+            target.fitzpatrick,
+            texture_references=texture_references,
+            modality=modality,
+        )
+    return out
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(float(value), 3)
+
+
+def skin_tone_summary(tone) -> dict[str, Any]:
+    """What is stored of the output's independent skin-tone measurement."""
+    if not tone.gradable:
+        return {"gradable": False, "reasons": [r["message"] for r in tone.not_gradable]}
+    return {
+        "gradable": True,
+        "method_version": tone.method_version,
+        "ita_deg": tone.ita_deg,
+        "ita_interval": list(tone.ita_interval),
+        "l_star": tone.l_star,
+        "a_star": tone.a_star,
+        "b_star": tone.b_star,
+        "hue_deg": round(math.degrees(math.atan2(tone.b_star, tone.a_star)), 2),
+        "as_imaged": tone.as_imaged,
+        "fitzpatrick_estimate": tone.estimated_fitzpatrick,
+        "monk_estimate": tone.monk["estimate"],
     }
