@@ -165,7 +165,7 @@ def solve_lesion_gain(
     if found is None:
         return gain, {**check(gain), "gain_limited": True}
     passing, best = found
-    for _ in range(3):  # bisect in log gain between the last failing and the first passing
+    for _ in range(2):  # bisect in log gain between the last failing and the first passing
         mid = float(np.sqrt(failing * passing))
         result = check(mid)
         if result["passes"]:

@@ -25,7 +25,7 @@ independent check of where the skin landed.
 from __future__ import annotations
 
 import math
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 import numpy as np
@@ -46,8 +46,8 @@ from synthesis.ml.tone_backends.fitting import feather
 
 CODE_VERSION = "chromophore-1"
 
-_MEL_AXIS = np.geomspace(0.003, 2.0, 200)
-_BLOOD_AXIS = np.geomspace(0.0005, 0.12, 72)
+_MEL_AXIS = np.geomspace(0.003, 2.0, 150)
+_BLOOD_AXIS = np.geomspace(0.0005, 0.12, 56)
 _D_MEL = math.log(_MEL_AXIS[1] / _MEL_AXIS[0])
 _D_BLOOD = math.log(_BLOOD_AXIS[1] / _BLOOD_AXIS[0])
 _LN_MIN, _LN_STEPS_PER_UNIT = -9.0, 256
@@ -117,6 +117,12 @@ def _shifted(table: np.ndarray, shift_mel: np.ndarray, shift_blood: float) -> np
     return rows[:, j0] * (1 - fj) + rows[:, j0 + 1] * fj
 
 
+@lru_cache(maxsize=16)
+def _blood_shifted(surface: float, ln_blood: float) -> np.ndarray:
+    """The model table with blood x e^ln_blood: one per image (its blood change is fixed)."""
+    return _shifted(_model_table(surface), np.zeros(len(_MEL_AXIS)), ln_blood)
+
+
 @cache
 def _standard_table() -> np.ndarray:
     """Standard CIELAB (D65, reference surface) of the model over the table's axes."""
@@ -139,13 +145,13 @@ def _standard_at(melanin: np.ndarray, blood: np.ndarray) -> np.ndarray:
     )
 
 
-def skin_sample(ln_rgb: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def skin_sample(rgb: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(rows, cols) of a subsample of the healthy skin: outside the lesion, with hair, the
     dermoscope's dark rim (darkest fifth) and glare (brightest 3%) left out by brightness."""
     step = max(1, int(math.sqrt(mask.size / 40000)))
     rows, cols = np.nonzero(~mask[::step, ::step])
     rows, cols = rows * step, cols * step
-    lum = ln_rgb[rows, cols].mean(axis=1)
+    lum = _LN_FROM_U8[rgb[rows, cols]].mean(axis=1)
     lo, hi = np.percentile(lum, [20, 97])
     keep = (lum >= lo) & (lum <= hi)
     if keep.sum() > 50:
@@ -201,56 +207,84 @@ def solve_change(
     return centre
 
 
+_LN_INDEX = np.rint((_LN_FROM_U8 - _LN_MIN) * _LN_STEPS_PER_UNIT).astype(np.int32)
+
+
 class ChromophoreRenderer:
     """Per-image state: each pixel's melanin and blood (a smooth, local inversion of the model
-    around the source skin) as a cell of the model table, and the table of colour changes."""
+    around the source skin) as a cell of the model table, and the table of colour changes.
+
+    Everything per pixel is a sum of per-channel lookups (ln RGB, chroma and the inversion are
+    linear in ln RGB), in integers where it can be: a 600x450 image costs a few passes."""
 
     def __init__(self, rgb: np.ndarray, surface: float):
         self.surface = surface
         self.table = _model_table(surface)
-        self.ln = _LN_FROM_U8[rgb]
-        self.chroma = self.ln @ chroma_basis().T.astype(np.float32)
+        self.rgb = np.ascontiguousarray(rgb)
+        self.channels = [self.rgb[..., c] for c in range(3)]
+
+    @property
+    def ln(self) -> np.ndarray:
+        return _LN_FROM_U8[self.rgb]
 
     def locate(self, melanin: float, blood: float, skin_chroma: np.ndarray) -> None:
         """Each pixel's (ln melanin, ln blood): the skin's plus the chroma difference through
         the inverse Jacobian of the model at the skin. Continuous and monotone, so the texture
         of melanin and blood in the skin maps onto smooth changes, never onto jumps."""
         self.melanin, self.blood, self.skin_chroma = melanin, blood, skin_chroma
-        inverse = np.linalg.inv(chroma_jacobian(melanin, blood, self.surface)).astype(np.float32)
-        d = (self.chroma - skin_chroma.astype(np.float32)) @ inverse.T
-        # Beyond these the local inversion means nothing (glare, hair, the dermoscope's rim,
-        # a lesion far from skin colour): such pixels take the change of the nearest plausible
-        # skin, so nothing jumps; their own colour stays in the residual.
-        np.clip(d[..., 0], -1.0, 2.5, out=d[..., 0])
-        np.clip(d[..., 1], -0.7, 0.7, out=d[..., 1])
-        # Pixel noise (JPEG, sensor) is chroma noise, which the inversion turns into melanin/
-        # blood noise that added melanin would amplify into speckle: half of each deviation
-        # is read as chromophore, the rest stays in the residual (Tikhonov-like shrinkage).
-        d *= INVERSION_SHRINK
-        im = (d[..., 0] + math.log(melanin / _MEL_AXIS[0])) / _D_MEL
-        ib = (d[..., 1] + math.log(blood / _BLOOD_AXIS[0])) / _D_BLOOD
-        im = np.clip(np.rint(im), 0, len(_MEL_AXIS) - 1).astype(np.int32)
-        ib = np.clip(np.rint(ib), 0, len(_BLOOD_AXIS) - 1).astype(np.int32)
-        self.cells = im * len(_BLOOD_AXIS) + ib
+        inverse = np.linalg.inv(chroma_jacobian(melanin, blood, self.surface))
+        weights = inverse @ chroma_basis()  # (2, 3): d = weights @ ln_rgb - offset
+        offset = inverse @ np.asarray(skin_chroma, dtype=np.float64)
+        # Beyond these bounds the local inversion means nothing (glare, hair, the dermoscope's
+        # rim, a lesion far from skin colour): such pixels take the change of the nearest
+        # plausible skin, so nothing jumps; their own colour stays in the residual. Pixel
+        # noise (JPEG, sensor) is chroma noise that the inversion turns into chromophore noise
+        # and added melanin would amplify into speckle: only INVERSION_SHRINK of each
+        # deviation is read as chromophore, the rest stays in the residual.
+        axes = ((_MEL_AXIS, _D_MEL, melanin, (-1.0, 2.5)), (_BLOOD_AXIS, _D_BLOOD, blood, (-0.7, 0.7)))
+        index = []
+        for row, (axis, step, value, (lo, hi)) in enumerate(axes):
+            tables = [(weights[row, c] * _LN_FROM_U8).astype(np.float32) for c in range(3)]
+            d = tables[0][self.channels[0]]
+            d += tables[1][self.channels[1]]
+            d += tables[2][self.channels[2]]
+            d -= np.float32(offset[row])
+            np.clip(d, lo, hi, out=d)
+            d *= np.float32(INVERSION_SHRINK / step)
+            d += np.float32(math.log(value / axis[0]) / step)
+            np.rint(d, out=d)
+            np.clip(d, 0, len(axis) - 1, out=d)
+            index.append(d.astype(np.int32))
+        self.cells = index[0] * len(_BLOOD_AXIS) + index[1]
 
     def delta_table(self, added: float, ln_blood: float) -> np.ndarray:
         """(cells, 3) change of ln RGB per model cell when `added` melanosome fraction joins
         each pixel's own (the new epidermis lies over skin and lesion alike) and blood is
         multiplied by e^ln_blood."""
+        table = _blood_shifted(self.surface, float(ln_blood))
         new = np.maximum(_MEL_AXIS + added, _MEL_AXIS[0])
-        shift = np.log(new / _MEL_AXIS)[:, None]
-        return (_shifted(self.table, shift, ln_blood) - self.table).reshape(-1, 3)
+        im = np.clip(np.arange(len(_MEL_AXIS)) + np.log(new / _MEL_AXIS) / _D_MEL, 0, None)
+        im = np.minimum(im, len(_MEL_AXIS) - 1)
+        i0 = np.minimum(np.floor(im).astype(int), len(_MEL_AXIS) - 2)
+        fi = (im - i0).astype(np.float32)[:, None, None]
+        shifted = table[i0] * (1 - fi) + table[i0 + 1] * fi
+        return (shifted - self.table).reshape(-1, 3)
 
     def render(self, deltas: list[np.ndarray], level: np.ndarray | None) -> np.ndarray:
         """Apply one delta table (level None) or several, picked per pixel by level."""
         if level is None:
-            change = deltas[0][self.cells]
+            cells, table = self.cells, deltas[0]
         else:
-            stacked = np.concatenate(deltas)
-            change = stacked[level * len(deltas[0]) + self.cells]
-        index = ((self.ln + change - _LN_MIN) * _LN_STEPS_PER_UNIT).astype(np.int32)
-        np.clip(index, 0, len(_SRGB_FROM_LN) - 1, out=index)
-        return _SRGB_FROM_LN[index]
+            cells, table = level * len(deltas[0]) + self.cells, np.concatenate(deltas)
+        steps = np.rint(table * _LN_STEPS_PER_UNIT).astype(np.int32)
+        out = np.empty(self.rgb.shape, dtype=np.uint8)
+        top = len(_SRGB_FROM_LN) - 1
+        for c in range(3):
+            index = _LN_INDEX[self.channels[c]]
+            index += steps[:, c][cells]
+            np.clip(index, 0, top, out=index)
+            out[..., c] = _SRGB_FROM_LN[index]
+        return out
 
 
 def target_standard(target: ToneTarget) -> tuple[float, float | None]:
@@ -266,8 +300,8 @@ def target_standard(target: ToneTarget) -> tuple[float, float | None]:
 
 
 def _fast_feather(mask: np.ndarray, radius: float) -> np.ndarray:
-    """fitting.feather at a quarter of the resolution, bilinearly enlarged (same look, ~1/10
-    of the time: the blur is far wider than the lost detail)."""
+    """fitting.feather at a quarter of the resolution, enlarged by repetition (the weights are
+    quantised to LESION_LEVELS steps anyway; ~1/10 of the time)."""
     h, w = mask.shape
     k = 4 if min(h, w) >= 64 else 1
     if k == 1:
@@ -277,7 +311,7 @@ def _fast_feather(mask: np.ndarray, radius: float) -> np.ndarray:
     padded[:h, :w] = mask
     small = padded.reshape(hh, k, ww, k).mean(axis=(1, 3))
     soft = _blur(small, radius / k)
-    big = ndimage.zoom(soft, k, order=1, mode="nearest", grid_mode=True)
+    big = np.repeat(np.repeat(soft, k, axis=0), k, axis=1)
     return big[:h, :w]
 
 
@@ -305,14 +339,15 @@ class ChromophoreBackend(ToneBackend):
         lesion_kind = p.pop("lesion_kind", None)
         surface = SURFACE[modality]
         renderer = ChromophoreRenderer(rgb, surface)
-        rows, cols = skin_sample(renderer.ln, mask)
-        melanin, blood, colour = source_skin(renderer.ln[rows, cols], modality)
+        rows, cols = skin_sample(rgb, mask)
+        melanin, blood, colour = source_skin(_LN_FROM_U8[rgb[rows, cols]], modality)
         skin_chroma = colour @ chroma_basis().T
         renderer.locate(melanin, blood, skin_chroma)
         ita, hue = target_standard(target)
         added, ln_blood = solve_change(melanin, blood, ita, hue)
+        few = slice(None, None, max(1, len(rows) // 3000))  # a median needs no more
         added, corrections = self._correct(
-            rgb[rows, cols][None], renderer, modality, melanin, blood, added, ln_blood, ita
+            rgb[rows[few], cols[few]][None], renderer, modality, melanin, blood, added, ln_blood, ita
         )
         skin_delta = renderer.delta_table(added, ln_blood)
         radius = p["feather_px"] or 0.015 * float(np.hypot(*rgb.shape[:2]))
@@ -394,11 +429,13 @@ class ChromophoreBackend(ToneBackend):
         rng = np.random.default_rng(0)  # a fixed sample: the result must not depend on seed
 
         def sample(where: np.ndarray, n: int) -> np.ndarray:
-            rows, cols = np.nonzero(where)
+            k = 2 if where[::2, ::2].sum() >= n else 1
+            rows, cols = np.nonzero(where[::k, ::k])
+            rows, cols = rows * k, cols * k
             pick = rng.choice(len(rows), size=min(n, len(rows)), replace=False)
             return rgb[rows[pick], cols[pick]][None]
 
-        skin_px, lesion_px = sample(far, 4000), sample(core, 2000)
+        skin_px, lesion_px = sample(far, 2000), sample(core, 1000)
         skin_r = ChromophoreRenderer(skin_px, renderer.surface)
         lesion_r = ChromophoreRenderer(lesion_px, renderer.surface)
         for sampled in (skin_r, lesion_r):
@@ -427,8 +464,12 @@ class ChromophoreBackend(ToneBackend):
         it) and faded in at the border."""
         from synthesis.ml.lesion_fidelity import LESION_LEVELS
 
-        distance = np.linalg.norm(renderer.ln - colour.astype(np.float32), axis=-1)
-        typical = float(np.median(distance[mask])) or 1.0
+        squared = [((_LN_FROM_U8 - np.float32(colour[c])) ** 2) for c in range(3)]
+        distance = squared[0][renderer.channels[0]]
+        distance += squared[1][renderer.channels[1]]
+        distance += squared[2][renderer.channels[2]]
+        np.sqrt(distance, out=distance)
+        typical = float(np.median(distance[::3, ::3][mask[::3, ::3]])) or 1.0
         soft = soft * np.clip(distance / typical, 0.0, 1.0)
         # The transition lies inside the lesion's border (0 at the border, 1 deeper in): gain
         # outside it would paint a dark halo of the mask's shape.
