@@ -216,15 +216,25 @@ def style_template_propose_from_image(*, image: LesionImage) -> StyleTemplate | 
         mask = np.zeros(rgb.shape[:2], dtype=bool)
     from scipy import ndimage
 
-    # Away from the lesion: its border and a margin of a tenth of the image are left out.
-    margin = max(4, min(rgb.shape[:2]) // 10)
-    keep_out = ndimage.binary_dilation(mask, iterations=margin) if mask.any() else mask
-    side = min(PROPOSAL_PATCH_SIDE, min(rgb.shape[:2]) // 2)
-    try:
-        left, top, width, height = healthy_patch_box(rgb, keep_out, side)
-    except ValueError:
+    # Away from the lesion: its border and a margin are left out; a large lesion leaves less
+    # room, so smaller margins and patches are tried, down to what the texture needs.
+    from synthesis.ml.skin_texture import MIN_TEMPLATE_SIDE
+
+    distance = ndimage.distance_transform_edt(~mask) if mask.any() else None
+    box = None
+    for side, margin_share in ((PROPOSAL_PATCH_SIDE, 10), (72, 20), (MIN_TEMPLATE_SIDE, 40)):
+        side = min(side, min(rgb.shape[:2]) // 2)
+        margin = max(4, min(rgb.shape[:2]) // margin_share)
+        keep_out = mask if distance is None else distance <= margin
+        try:
+            box = healthy_patch_box(rgb, keep_out, side)
+            break
+        except ValueError:
+            continue
+    if box is None or box[2] < MIN_TEMPLATE_SIDE:
         logger.info("image %s: no lesion-free patch to propose as a template", image.pk)
         return None
+    left, top, width, height = box
     patch = np.ascontiguousarray(rgb[top : top + height, left : left + width])
     try:
         return _save(

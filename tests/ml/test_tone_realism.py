@@ -195,7 +195,9 @@ def test_a_dermoscopic_source_keeps_its_vignette_and_flat_light():
 def test_a_clinical_source_keeps_more_surface_reflection_than_a_dermoscopic_one():
     rgb, mask = demo_case(TONE_CASES[0])
     target = ToneTarget.drawn(6, 4)
-    clinical = transfer(rgb, mask, target, backend="chromophore", measure=False, modality="clinical")
+    clinical = transfer(
+        rgb, mask, target, backend="chromophore", measure=False, modality="clinical"
+    )
     dermo = transfer(rgb, mask, target, backend="chromophore", measure=False)
     assert clinical.params["surface_reflectance"] > dermo.params["surface_reflectance"]
     # The sheen's floor: the darkest healthy skin stays lighter on the clinical rendering.

@@ -260,7 +260,9 @@ def test_bad_masks_and_parameters_are_rejected():
 
 def test_unknown_backend_names_the_choices():
     assert set(BACKENDS) == {"melanin", "lab-stats", "magenta", "chromophore"}
-    with pytest.raises(ValueError, match="unknown backend 'x'; choose one of chromophore, lab-stats, magenta"):
+    with pytest.raises(
+        ValueError, match="unknown backend 'x'; choose one of chromophore, lab-stats, magenta"
+    ):
         get_backend("x")
 
 

@@ -81,7 +81,7 @@ def test_the_review_page_and_gallery_show_the_measurements(
     page = client.get(reverse("synthesis-review-item", args=[output.pk])).content.decode()
     for marker in ("drawn-colour", "measured-skin", "lesion-fidelity", "realism-score"):
         assert f'id="{marker}"' in page
-    gallery = client.get(reverse("synthesis-synthetic-list")).content.decode()
+    gallery = client.get(reverse("synthesis-images")).content.decode()
     assert "drawn ITA" in gallery and "realism" in gallery
 
 
@@ -181,9 +181,7 @@ def test_the_api_reports_a_distribution_with_missing_types(moderator, public_ima
     assert "lacks Fitzpatrick type" in json.dumps(response.json())
 
 
-def test_a_job_item_with_an_unusable_distribution_fails_with_its_message(
-    moderator, public_images
-):
+def test_a_job_item_with_an_unusable_distribution_fails_with_its_message(moderator, public_images):
     job = job_create_tone_transfer(user=moderator, targets=fitz(6), image_ids=[public_images[0].pk])
     # A job stored before the check (or edited by hand) still fails cleanly, item by item.
     SynthesisJob.objects.filter(pk=job.pk).update(

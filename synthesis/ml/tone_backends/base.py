@@ -293,7 +293,15 @@ class ToneBackend:
         measurements: dict[str, Any] = {"render_ms": round(render_ms, 3)}
         if measure:
             measurements.update(
-                measure_transfer(rgb, out, mask, target, modality=modality, lesion_kind=lesion_kind)
+                measure_transfer(
+                    rgb,
+                    out,
+                    mask,
+                    target,
+                    modality=modality,
+                    lesion_kind=lesion_kind,
+                    texture_references=texture_references,
+                )
             )
         return TransferResult(
             image=out,

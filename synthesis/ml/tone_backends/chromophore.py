@@ -241,7 +241,10 @@ class ChromophoreRenderer:
         # noise (JPEG, sensor) is chroma noise that the inversion turns into chromophore noise
         # and added melanin would amplify into speckle: only INVERSION_SHRINK of each
         # deviation is read as chromophore, the rest stays in the residual.
-        axes = ((_MEL_AXIS, _D_MEL, melanin, (-1.0, 2.5)), (_BLOOD_AXIS, _D_BLOOD, blood, (-0.7, 0.7)))
+        axes = (
+            (_MEL_AXIS, _D_MEL, melanin, (-1.0, 2.5)),
+            (_BLOOD_AXIS, _D_BLOOD, blood, (-0.7, 0.7)),
+        )
         index = []
         for row, (axis, step, value, (lo, hi)) in enumerate(axes):
             tables = [(weights[row, c] * _LN_FROM_U8).astype(np.float32) for c in range(3)]
@@ -347,7 +350,14 @@ class ChromophoreBackend(ToneBackend):
         added, ln_blood = solve_change(melanin, blood, ita, hue)
         few = slice(None, None, max(1, len(rows) // 3000))  # a median needs no more
         added, corrections = self._correct(
-            rgb[rows[few], cols[few]][None], renderer, modality, melanin, blood, added, ln_blood, ita
+            rgb[rows[few], cols[few]][None],
+            renderer,
+            modality,
+            melanin,
+            blood,
+            added,
+            ln_blood,
+            ita,
         )
         skin_delta = renderer.delta_table(added, ln_blood)
         radius = p["feather_px"] or 0.015 * float(np.hypot(*rgb.shape[:2]))
