@@ -12,7 +12,10 @@ For each backend and target type IV, V and VI, over the shared HAM10000 full-siz
   lesion-to-skin Delta E kept, the share passing the rule (>= 60% and >= Delta E 5, pigmented
   lesions still darker) and how many fall below Delta E 5;
 - the realism score (realism.realism_score) quartiles;
-- latency of the transfer alone (measure=False) on one thread: median and p95.
+- the hue angle and a* of the skin as imaged (white-balanced, not through the skin model):
+  the colour a viewer sees, where a mauve tint shows as a low hue and a high a*;
+- latency of the transfer alone (measure=False) on one thread, the faster of two runs per
+  image: median and p95.
 "melanin-centre" is the melanin backend aimed at each type's band centre, as before issue 14;
 the other rows draw each output's colour with its own seed. A contact sheet (source, IV, V,
 VI) of 12 images from the default backend is written for looking at.
@@ -118,9 +121,12 @@ def run(cases, backend_name: str, params: dict, centre: bool, keep: set[str]) ->
         for index, (image_id, rgb, mask, dx) in enumerate(cases):
             target = _target(skin_type, 1000 * skin_type + index, centre)
             kwargs = {"lesion_kind": _kind(dx)} if backend.uses_modality else {}
-            started = time.perf_counter()
-            result = backend.transfer(rgb, mask, target, measure=False, **kwargs, **params)
-            latency.append((time.perf_counter() - started) * 1000)
+            runs = []
+            for _ in range(2):  # the faster of two: a shared machine's load only adds time
+                started = time.perf_counter()
+                result = backend.transfer(rgb, mask, target, measure=False, **kwargs, **params)
+                runs.append((time.perf_counter() - started) * 1000)
+            latency.append(min(runs))
             out = result.image
             if image_id in keep:
                 images[(image_id, skin_type)] = out
@@ -129,6 +135,9 @@ def run(cases, backend_name: str, params: dict, centre: bool, keep: set[str]) ->
             if tone.gradable:
                 hue = math.degrees(math.atan2(tone.b_star, tone.a_star))
                 row.update(ita=tone.ita_deg, l=tone.l_star, b=tone.b_star, hue=hue)
+                imaged = tone.as_imaged
+                row["hue_imaged"] = math.degrees(math.atan2(imaged["b_star"], imaged["a_star"]))
+                row["a_imaged"] = imaged["a_star"]
                 row["realism"] = realism_score(out, mask, tone, skin_type)["score"]
                 row["type_estimate"] = tone.estimated_fitzpatrick
             try:
@@ -153,6 +162,8 @@ def run(cases, backend_name: str, params: dict, centre: bool, keep: set[str]) ->
             "l_star_quartiles": _quartiles(r["l"] for r in graded),
             "b_star_quartiles": _quartiles(r["b"] for r in graded),
             "hue_quartiles": _quartiles(r["hue"] for r in graded),
+            "hue_as_imaged_quartiles": _quartiles(r["hue_imaged"] for r in graded),
+            "a_star_as_imaged_quartiles": _quartiles(r["a_imaged"] for r in graded),
             "estimated_type_share": round(
                 sum(r["type_estimate"] == skin_type for r in graded) / max(len(graded), 1), 3
             ),

@@ -342,6 +342,9 @@ def style_templates_load_defaults(*, user=None) -> list[StyleTemplate]:
                 note=f"demo default: {DEFAULT_SOURCE} rendered by the melanin backend at the "
                 f"Fitzpatrick {ROMAN[skin_type]} band centre — rendered, not real skin",
                 origin=StyleTemplate.Origin.RENDERED,
+                # Rendered from a real patch; the lightest renders leave the skin detector's
+                # range, and a rendered patch never lends texture, so it is not re-checked.
+                check_skin=False,
             )
         except ValidationError:  # created meanwhile by a concurrent run
             continue

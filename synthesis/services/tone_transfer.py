@@ -226,7 +226,7 @@ def _render_and_store(item: JobItem) -> SyntheticImage:
         model_version=result.code_version,
         target={**item.target, **result.target.as_dict(), "kind": item.target["kind"]},
         params=recorded,
-        seed=result.seed,
+        seed=seed,  # the job's; the output's own draw seed is in target_draw
         measurements=result.measurements,
         templates=template_rows,
     )
