@@ -143,6 +143,12 @@ BACKEND_PARAMETERS: dict[str, dict[str, tuple | None]] = {
     },
     "lab-stats": {"lesion_contrast_keep": (0.0, 1.5, False), "feather_px": _FEATHER, **_SOLVER},
     "magenta": {"handle": None, "feather_px": _FEATHER},
+    "chromophore": {
+        "lesion_gain": (0.05, 12.0, False),
+        "feather_px": _FEATHER,
+        "min_lesion_retention": (0.0, 1.0, False),
+        "min_lesion_delta_e": (0.0, 30.0, False),
+    },
 }
 
 
