@@ -11,7 +11,7 @@ def mark_rendered_defaults(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("synthesis", "0007_augmentation_experiment"),
+        ("synthesis", "0008_segmentation_quality"),
     ]
 
     operations = [
