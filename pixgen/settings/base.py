@@ -186,6 +186,8 @@ PIXGEN_COVERAGE_THIN_BELOW = env_int("PIXGEN_COVERAGE_THIN_BELOW", 10, minimum=1
 # A measured Fitzpatrick estimate this many types away from the clinician's label is flagged.
 PIXGEN_TONE_FLAG_DISTANCE = env_int("PIXGEN_TONE_FLAG_DISTANCE", 2, minimum=1)
 PIXGEN_MAX_BATCH_FILES = env_int("PIXGEN_MAX_BATCH_FILES", 200, minimum=1)
+# How long the gallery keeps a query's facet counts (0: count on every request).
+PIXGEN_GALLERY_FACET_CACHE_SECONDS = env_int("PIXGEN_GALLERY_FACET_CACHE_SECONDS", 30, minimum=0)
 DATA_UPLOAD_MAX_NUMBER_FILES = PIXGEN_MAX_BATCH_FILES + 1
 # Exports up to this many images stream at once; larger ones are built by the worker.
 PIXGEN_EXPORT_STREAM_MAX = env_int("PIXGEN_EXPORT_STREAM_MAX", 500, minimum=1)

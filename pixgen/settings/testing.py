@@ -18,6 +18,8 @@ DATABASES = {"default": env_database("DATABASE_URL", f"sqlite:///{_TMP / 'pixgen
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     DATABASES["default"]["TEST"] = {"NAME": str(_TMP / "test-pixgen.sqlite3")}
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# Tests change the catalogue between requests: no facet counts kept from one to the next.
+PIXGEN_GALLERY_FACET_CACHE_SECONDS = 0
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 MEDIA_ROOT = _TMP / "media"
 STORAGES = storages_for(env_str("PIXGEN_STORAGE", "local"))

@@ -92,7 +92,11 @@ def rows(origin: str, queryset: QuerySet) -> Iterator[dict]:
     the storage names of its files under `_image`, `_thumbnail` and `_mask` (internal)."""
     spec = SOURCES[origin]
     values = queryset.values(**{f"c_{k}": v for k, v in spec.items()})
-    for raw in values.iterator(chunk_size=2000):
+    # A page (a sliced query of at most a few thousand rows) is fetched at once; a server-side
+    # cursor's DECLARE/FETCH/CLOSE round trips cost more than the rows on PostgreSQL.
+    limit = queryset.query.high_mark
+    page = limit is not None and limit - queryset.query.low_mark <= 2000
+    for raw in values if page else values.iterator(chunk_size=2000):
         row = dict.fromkeys(COLUMNS)
         row["_mask"] = None
         for key in spec:

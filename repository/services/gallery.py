@@ -1,14 +1,18 @@
 """The web gallery over the catalogue: the API's filters (services.catalogue), facet counts,
 search by id, sort and page, and an image's neighbours within a result list. Reads only."""
 
+import hashlib
 import re
 from dataclasses import dataclass
 
+from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db.models import Count, F, QuerySet, Value
 from django.db.models.functions import Coalesce
 from django.http import QueryDict
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -184,7 +188,38 @@ def _order(facet: Facet, value):
 
 def gallery_facets(query: GalleryQuery) -> tuple[list[dict], int]:
     """Each facet's values with their counts among the results of every *other* filter (so a
-    second value can be added), and the number of results. One GROUP BY per facet and origin."""
+    second value can be added), and the number of results. One GROUP BY per facet and origin;
+    the counts of a query are kept PIXGEN_GALLERY_FACET_CACHE_SECONDS (a busy gallery asks the
+    same few questions again and again; counts may lag a publication by that long)."""
+    seconds = settings.PIXGEN_GALLERY_FACET_CACHE_SECONDS
+    if seconds <= 0:
+        return _facets(query)
+    key = (
+        "gallery-facets:"
+        + hashlib.sha256(
+            f"{translation.get_language()}|{query.params.urlencode()}|{query.ids}".encode()
+        ).hexdigest()
+    )
+    found = cache.get(key)
+    if found is None:
+        found = _facets(query)
+        cache.set(key, found, seconds)
+    facets, total = found
+    return _with_urls(facets, query), total
+
+
+def _with_urls(facets: list[dict], query: GalleryQuery) -> list[dict]:
+    """The cached counts with links for this query's sort (the cache key leaves sort out)."""
+    by_name = {f.name: f for f in FACETS}
+    for facet in facets:
+        for value in facet["values"]:
+            value["url"] = _toggle_url(
+                query, by_name[facet["name"]], value["value"], value["active"]
+            )
+    return facets
+
+
+def _facets(query: GalleryQuery) -> tuple[list[dict], int]:
     labels = _labels()
     facets = []
     for facet in FACETS:

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from repository.models import Release
+from repository.models import Diagnosis, Release
 from repository.services.release_citation import (
     release_bibtex,
     release_citation_cff,
@@ -61,8 +61,9 @@ def release_detail(request, tag: str):
     release = _visible(request, tag)
     counts = release.counts.get("by_diagnosis_fitzpatrick", {})
     types = sorted({int(f) for row in counts.values() for f in row})
+    names = {d.code: d.display_name for d in Diagnosis.objects.filter(code__in=list(counts))}
     table = [
-        (dx, [row.get(str(f), 0) for f in types], sum(row.values()))
+        (names.get(dx, dx), [row.get(str(f), 0) for f in types], sum(row.values()))
         for dx, row in sorted(counts.items())
     ]
     response = render(

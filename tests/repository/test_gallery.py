@@ -134,3 +134,22 @@ def test_image_page_mask_off_by_default_downloads_citation_and_same_lesion(
     assert "Other images of the same lesion" in body
     for other in others:
         assert f'href="/images/{other.pk}/"' in body
+
+
+def test_facet_counts_of_a_query_are_kept_for_the_configured_time(
+    client, catalogue, settings, django_assert_num_queries
+):
+    from django.core.cache import cache
+    from django.http import QueryDict
+
+    from repository.services.gallery import gallery_facets, gallery_query
+
+    settings.PIXGEN_GALLERY_FACET_CACHE_SECONDS = 30
+    cache.clear()
+    query = gallery_query(QueryDict("fitzpatrick=6"))
+    first, total = gallery_facets(query)
+    with django_assert_num_queries(0):
+        again, again_total = gallery_facets(gallery_query(QueryDict("fitzpatrick=6&sort=oldest")))
+    assert (again_total, [f["name"] for f in again]) == (total, [f["name"] for f in first])
+    assert all("sort=oldest" in v["url"] for f in again for v in f["values"])
+    cache.clear()
