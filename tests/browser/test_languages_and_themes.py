@@ -32,6 +32,11 @@ PAGES = (
     "/synthesis/jobs/new/",
     "/synthesis/review/",
     "/synthesis/audits/",
+    "/synthesis/images/",
+    "/synthesis/experiments/",
+    "/moderation/near-duplicates/",
+    "/tone/agreement/",
+    "/contributions/",
 )
 # Elements whose right edge must stay on screen (tables may scroll inside their own box).
 OVERFLOW_JS = """
