@@ -395,6 +395,9 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=200)
     parser.add_argument("--combination-repeats", type=int, default=50)
     parser.add_argument("--gallery-repeats", type=int, default=20)
+    parser.add_argument(
+        "--gallery-only", action="store_true", help="measure only the gallery's facets and page"
+    )
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument(
@@ -408,6 +411,11 @@ def main() -> None:
         args.database_url, var, PIXGEN_API_ANON_RATE="1000000/min", PIXGEN_LOG_LEVEL="WARNING"
     )
     print(f"rows: {seed(args.rows)} in {args.database_url.rsplit('/', 1)[-1]}")
+    if args.gallery_only:
+        from django.test import Client
+
+        gallery(Client(HTTP_HOST="localhost"), args.gallery_repeats)
+        return
     print("in-process (Django test client, no network):")
     worst = in_process(args.repeats, args.combination_repeats, args.gallery_repeats)
     targets = (("list_p99", 50), ("facets_p95", 100), ("page_p95", 150))

@@ -115,16 +115,18 @@ def _rows(origin: str, queryset: QuerySet) -> QuerySet:
 
 
 class _Results:
-    """The merged, sorted rows of both origins, sliced by the database (UNION ALL ... LIMIT);
-    the count is the sum of the origins' counts, which the facets already know."""
+    """The merged, sorted rows of both origins. Each origin gives its first `stop` rows in the
+    sort order (an index scan for newest and oldest) and the two are merged here: a UNION ALL
+    ordered as a whole would sort every matching row of a million. The count is the sum of the
+    origins' counts, which the facets already know."""
 
     def __init__(self, querysets: dict, sort: str, total: int):
-        parts = [_rows(origin, qs.order_by()) for origin, qs in querysets.items()]
+        self.order = SORTS[sort][1]
+        self.parts = [
+            _rows(origin, qs.order_by(*[o.replace("origin_rank", "id") for o in self.order]))
+            for origin, qs in querysets.items()
+        ]
         self.total = total
-        self.union = None
-        if parts:
-            union = parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
-            self.union = union.order_by(*SORTS[sort][1])
 
     def count(self) -> int:
         return self.total
@@ -133,10 +135,17 @@ class _Results:
         return self.total
 
     def __getitem__(self, key):
-        if self.union is None:
+        if not isinstance(key, slice):
+            return self[key : key + 1][0]
+        start, stop = key.start or 0, key.stop
+        if not self.parts or stop is None or stop <= start:
             return []
+        rows = [row for part in self.parts for row in part[:stop]]
+        for field in reversed(self.order):  # stable sorts, last key first
+            name = field.lstrip("-")
+            rows.sort(key=lambda r, n=name: (r[n] is None, r[n] or 0), reverse=field[0] == "-")
         names = dict(Diagnosis.objects.values_list("code", "name"))
-        return [_decorate(row, names) for row in self.union[key]]
+        return [_decorate(row, names) for row in rows[start:stop]]
 
 
 def _decorate(row: dict, names: dict) -> dict:
