@@ -5,8 +5,8 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.db import OperationalError
 
 from repository.services.analysis import image_analyse, image_analysis_fail
-from repository.services.exports import export_build, export_fail
-from repository.services.releases import release_build, release_fail
+from repository.services.exports import export_build
+from repository.services.releases import release_build
 
 
 @shared_task(
@@ -29,29 +29,14 @@ def analyse_image_task(image_id: int) -> None:
         raise
 
 
-# Archive builds are not retried automatically: a half-hour build that fails is marked FAILED
-# with its reason; the user asks again (exports) or a moderator rebuilds (releases).
+# Archive builds are not retried automatically: the job harness marks a build that fails or
+# runs out of time FAILED with its reason; the user asks again (exports) or a moderator
+# rebuilds (releases). A build whose worker died is taken over after its heartbeat goes stale.
 @shared_task(soft_time_limit=3600, time_limit=3660)
 def build_export_task(export_id: int) -> None:
-    try:
-        export_build(export_id=export_id)
-    except SoftTimeLimitExceeded:
-        export_fail(export_id=export_id, reason="The export took too long and was stopped.")
-        raise
-    except Exception as exc:
-        export_fail(export_id=export_id, reason=f"{type(exc).__name__}: {exc}")
-        raise
+    export_build(export_id=export_id)
 
 
 @shared_task(soft_time_limit=3600, time_limit=3660)
 def build_release_task(release_id: int) -> None:
-    try:
-        release_build(release_id=release_id)
-    except SoftTimeLimitExceeded:
-        release_fail(
-            release_id=release_id, reason="The release build took too long and was stopped."
-        )
-        raise
-    except Exception as exc:
-        release_fail(release_id=release_id, reason=f"{type(exc).__name__}: {exc}")
-        raise
+    release_build(release_id=release_id)

@@ -1,13 +1,14 @@
 """Celery tasks of the synthesis app: thin wrappers that take primary keys and call services.
 
-A task that fails or runs out of time marks its job FAILED with the reason, then re-raises.
+Each service runs its job through the job harness (synthesis/services/job_harness.py), which
+claims it, keeps its heartbeat and marks it FAILED with the reason on a failure or timeout.
 Training tasks are named train_* so that settings route them to the "training" queue."""
 
 from celery import shared_task
-from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.core.exceptions import ValidationError
 
+from synthesis.models import SynthesisJob
+from synthesis.services.job_harness import jobs_sweep
 from synthesis.services.jobs import job_fail
 from synthesis.services.segmenter_training import segmenter_train_run
 from synthesis.services.tone_transfer import tone_transfer_run_job
@@ -16,23 +17,9 @@ TONE_JOB_SOFT_LIMIT = settings.PIXGEN_TONE_JOB_TIME_LIMIT
 TRAINING_SOFT_LIMIT = settings.PIXGEN_TRAINING_TIME_LIMIT
 
 
-def _run(service, job_id: int, what: str) -> None:
-    try:
-        service(job_id=job_id)
-    except SoftTimeLimitExceeded:
-        job_fail(job_id=job_id, reason=f"The {what} ran past its time limit and was stopped.")
-        raise
-    except ValidationError as exc:
-        job_fail(job_id=job_id, reason=" ".join(exc.messages))
-        raise
-    except Exception as exc:
-        job_fail(job_id=job_id, reason=f"{type(exc).__name__}: {exc}")
-        raise
-
-
 @shared_task(soft_time_limit=TONE_JOB_SOFT_LIMIT, time_limit=TONE_JOB_SOFT_LIMIT + 120)
 def run_tone_transfer_job_task(job_id: int) -> None:
-    _run(tone_transfer_run_job, job_id, "tone-transfer job")
+    tone_transfer_run_job(job_id=job_id)
 
 
 @shared_task(soft_time_limit=120, time_limit=180)
@@ -48,7 +35,7 @@ def propose_style_template_task(image_id: int) -> None:
 
 @shared_task(soft_time_limit=TRAINING_SOFT_LIMIT, time_limit=TRAINING_SOFT_LIMIT + 300)
 def train_segmenter_task(job_id: int) -> None:
-    _run(segmenter_train_run, job_id, "segmenter training")
+    segmenter_train_run(job_id=job_id)
 
 
 @shared_task(soft_time_limit=TRAINING_SOFT_LIMIT, time_limit=TRAINING_SOFT_LIMIT + 300)
@@ -58,35 +45,25 @@ def train_classifier_task(job_id: int) -> None:
     from synthesis.services.classifier_training import classifier_train_run
 
     torch.set_num_threads(int(settings.PIXGEN_TRAINING_THREADS))
-    _run(classifier_train_run, job_id, "classifier training")
+    classifier_train_run(job_id=job_id)
 
 
-@shared_task(bind=True, soft_time_limit=TRAINING_SOFT_LIMIT, time_limit=TRAINING_SOFT_LIMIT + 300)
-def train_dcgan_task(self, job_id: int) -> None:
-    """Train or resume a DCGAN version; a job another live worker holds is retried later."""
+@shared_task(soft_time_limit=TRAINING_SOFT_LIMIT, time_limit=TRAINING_SOFT_LIMIT + 300)
+def train_dcgan_task(job_id: int) -> None:
+    """Train or resume a DCGAN version (a job a live worker holds is left to it)."""
     import torch
 
-    from synthesis.services.gan_training import TrainingBusy, gan_train_run, stale_after
+    from synthesis.services.gan_training import gan_train_run
 
     torch.set_num_threads(int(settings.PIXGEN_TRAINING_THREADS))
-    busy: list[TrainingBusy] = []
-
-    def train(*, job_id: int) -> None:
-        try:
-            gan_train_run(job_id=job_id)
-        except TrainingBusy as exc:  # not a failure: another worker's heartbeat is fresh
-            busy.append(exc)
-
-    _run(train, job_id, "DCGAN training")
-    if busy:  # look again once that worker could have gone stale
-        raise self.retry(exc=busy[0], countdown=stale_after().total_seconds(), max_retries=3)
+    gan_train_run(job_id=job_id)
 
 
 @shared_task(soft_time_limit=TONE_JOB_SOFT_LIMIT, time_limit=TONE_JOB_SOFT_LIMIT + 120)
 def generate_task(job_id: int) -> None:
     from synthesis.services.gan_generation import gan_generate_run
 
-    _run(gan_generate_run, job_id, "DCGAN generation")
+    gan_generate_run(job_id=job_id)
 
 
 @shared_task(soft_time_limit=TRAINING_SOFT_LIMIT, time_limit=TRAINING_SOFT_LIMIT + 120)
@@ -97,7 +74,7 @@ def run_audit_task(job_id: int) -> None:
     from synthesis.services.audit_upload import audit_job_run
 
     torch.set_num_threads(int(settings.PIXGEN_TRAINING_THREADS))
-    _run(audit_job_run, job_id, "bias audit")
+    audit_job_run(job_id=job_id)
 
 
 @shared_task(soft_time_limit=TRAINING_SOFT_LIMIT, time_limit=TRAINING_SOFT_LIMIT + 300)
@@ -108,4 +85,29 @@ def train_augmentation_task(job_id: int) -> None:
     from synthesis.services.augmentation import augmentation_experiment_run
 
     torch.set_num_threads(int(settings.PIXGEN_TRAINING_THREADS))
-    _run(augmentation_experiment_run, job_id, "augmentation experiment")
+    try:  # its service claims its own job; it marks the job failed here until it adopts job_run
+        augmentation_experiment_run(job_id=job_id)
+    except Exception as exc:
+        job_fail(job_id=job_id, reason=f"{type(exc).__name__}: {exc}")
+        raise
+
+
+@shared_task(soft_time_limit=300, time_limit=330)
+def sweep_jobs_task() -> None:
+    jobs_sweep()
+
+
+TASKS = {
+    SynthesisJob.Kind.TONE_TRANSFER: run_tone_transfer_job_task,
+    SynthesisJob.Kind.TRAIN_SEGMENTER: train_segmenter_task,
+    SynthesisJob.Kind.TRAIN_CLASSIFIER: train_classifier_task,
+    SynthesisJob.Kind.TRAIN_DCGAN: train_dcgan_task,
+    SynthesisJob.Kind.GENERATE: generate_task,
+    SynthesisJob.Kind.AUDIT: run_audit_task,
+    SynthesisJob.Kind.EVALUATE_AUGMENTATION: train_augmentation_task,
+}
+
+
+def task_for_job(job: SynthesisJob):
+    """The task that runs a job of this kind."""
+    return TASKS[job.kind]

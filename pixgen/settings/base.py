@@ -195,6 +195,12 @@ PIXGEN_EXPORT_STREAM_MAX = env_int("PIXGEN_EXPORT_STREAM_MAX", 500, minimum=1)
 PIXGEN_SYNTHESIS_MAX_JOB_ITEMS = env_int("PIXGEN_SYNTHESIS_MAX_JOB_ITEMS", 2000, minimum=1)
 PIXGEN_TONE_JOB_TIME_LIMIT = env_int("PIXGEN_TONE_JOB_TIME_LIMIT", 3 * 3600, minimum=60)
 PIXGEN_TRAINING_TIME_LIMIT = env_int("PIXGEN_TRAINING_TIME_LIMIT", 6 * 3600, minimum=60)
+# Redis hands an unacknowledged task to another worker after the visibility timeout. It must
+# outlast the longest hard time limit, or a task still running would be delivered twice; a
+# worker that dies is noticed sooner by the job harness's heartbeat and sweep.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": max(PIXGEN_TONE_JOB_TIME_LIMIT, PIXGEN_TRAINING_TIME_LIMIT, 3600) + 900
+}
 # torch threads per training task: more than the cores a worker owns only slows it down.
 PIXGEN_TRAINING_THREADS = env_int("PIXGEN_TRAINING_THREADS", 1, minimum=1)
 # Dermatologist review: independent reviews per synthetic image, and what publishes it
@@ -206,7 +212,17 @@ PIXGEN_GENERATION_MAX_COUNT = env_int("PIXGEN_GENERATION_MAX_COUNT", 256, minimu
 PIXGEN_GAN_BASELINE_STEPS = env_int("PIXGEN_GAN_BASELINE_STEPS", 500, minimum=1)
 PIXGEN_GAN_ENCODER_STEPS = env_int("PIXGEN_GAN_ENCODER_STEPS", 300, minimum=1)
 PIXGEN_GAN_EVAL_PER_CONDITION = env_int("PIXGEN_GAN_EVAL_PER_CONDITION", 16, minimum=2)
-PIXGEN_GAN_HEARTBEAT_STALE_SECONDS = env_int("PIXGEN_GAN_HEARTBEAT_STALE_SECONDS", 120, minimum=10)
+# The job harness (synthesis/services/job_harness.py): a running job whose heartbeat is older
+# than this lost its worker and is taken over; a queued job not started this long after its
+# dispatch is sent again; a job that takes its worker down this many times is failed.
+PIXGEN_JOB_STALE_SECONDS = env_int(
+    "PIXGEN_JOB_STALE_SECONDS",
+    env_int("PIXGEN_GAN_HEARTBEAT_STALE_SECONDS", 120, minimum=10),
+    minimum=10,
+)
+PIXGEN_JOB_REDISPATCH_SECONDS = env_int("PIXGEN_JOB_REDISPATCH_SECONDS", 900, minimum=30)
+PIXGEN_JOB_MAX_ATTEMPTS = env_int("PIXGEN_JOB_MAX_ATTEMPTS", 3, minimum=1)
+PIXGEN_JOB_SWEEP_SECONDS = env_int("PIXGEN_JOB_SWEEP_SECONDS", 60, minimum=5)
 # Bias audits: bootstrap resamples behind each confidence interval.
 PIXGEN_AUDIT_BOOTSTRAP = env_int("PIXGEN_AUDIT_BOOTSTRAP", 1000, minimum=50)
 # The public address of this site, written into Croissant metadata and release citations.

@@ -55,7 +55,9 @@ def env_database(name: str, default: str | None) -> dict:
     if url is None:
         raise ImproperlyConfigured(f"The environment variable {name} must be set.")
     try:
-        config = dj_database_url.parse(url, conn_max_age=60)
+        # Persistent connections, checked before each request reuses one: a terminated
+        # backend costs a reconnect, not a 500 per web worker.
+        config = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
     except ValueError as exc:
         raise ImproperlyConfigured(f"{name} is not a valid database URL: {exc}") from None
     if not config.get("ENGINE"):

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from .job_state import JobState
 
 class ExportQuerySet(models.QuerySet):
     def visible_to(self, user):
@@ -10,7 +11,7 @@ class ExportQuerySet(models.QuerySet):
         return self.filter(created_by=user) if user.is_authenticated else self.none()
 
 
-class Export(models.Model):
+class Export(JobState):
     """A dataset archive built by a worker for a signed-in user, from a catalogue query."""
 
     class Status(models.TextChoices):

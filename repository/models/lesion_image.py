@@ -137,6 +137,8 @@ class LesionImage(models.Model):
     )
     analysis_error = models.TextField(blank=True)
     analysed_at = models.DateTimeField(null=True, blank=True)
+    # When its analysis task reached the broker; null while the analysis waits for the broker.
+    analysis_dispatched_at = models.DateTimeField(null=True, blank=True)
     mask = models.FileField(_("lesion mask"), max_length=255, blank=True)
     mask_source = models.CharField(max_length=16, choices=MaskSource.choices, blank=True)
     # Which segmenter made the stored mask (a version name; empty for a person's mask) and

@@ -3,13 +3,15 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from .job_state import JobState
+
 TAG_PATTERN = r"^\d{4}\.(0[1-9]|1[0-2])(\.[1-9]\d{0,2})?$"
 validate_tag = RegexValidator(
     TAG_PATTERN, _("A release tag is YEAR.MONTH or YEAR.MONTH.N, e.g. 2026.11 or 2026.11.1.")
 )
 
 
-class Release(models.Model):
+class Release(JobState):
     """An immutable, citable snapshot of the open database: its items are frozen when it is
     cut and its archive is built once, so every download gives the same bytes."""
 

@@ -68,6 +68,35 @@ def _automatic_mask(image: LesionImage, rgb):
     return result.mask
 
 
+def analysis_queue(*, image_id: int) -> None:
+    """Queue an image's analysis after commit. A broker that is down leaves the image pending
+    (analysis_dispatched_at null) for the job sweep, never an error for the uploader."""
+    from django.db import transaction
+
+    transaction.on_commit(lambda: analysis_send(image_id=image_id))
+
+
+def analysis_send(*, image_id: int) -> bool:
+    from repository.tasks import analyse_image_task
+
+    try:
+        analyse_image_task.apply_async((image_id,), retry=False)
+    except Exception as exc:  # the broker's client raises many types for "unreachable"
+        logger.warning("the analysis of image %s waits for the broker: %s", image_id, exc)
+        return False
+    LesionImage.objects.filter(pk=image_id).update(analysis_dispatched_at=timezone.now())
+    return True
+
+
+def analyses_waiting(older_than):
+    """Pending analyses never sent, or sent so long ago that the message must have been lost."""
+    sent_long_ago = Q(analysis_dispatched_at__lt=timezone.now() - older_than)
+    return LesionImage.objects.filter(
+        Q(analysis_dispatched_at__isnull=True) | sent_long_ago,
+        analysis_status=LesionImage.AnalysisStatus.PENDING,
+    ).order_by("pk")
+
+
 def tone_stale_images():
     """Analysed images measured by another method version than the current one."""
     current = Q(tone_measurement__method_version=METHOD_VERSION)

@@ -14,7 +14,6 @@ from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -28,11 +27,10 @@ from repository.services.balanced import balance_options, balanced_selection, on
 from repository.services.catalogue import CatalogueQuery, catalogue_query
 from repository.services.catalogue_rows import rows
 from repository.services.permissions import require_authenticated
+from synthesis.services.job_harness import JobRun, job_dispatch, job_run
 
 OPTIONS = ("layout", "augment", "seed", "balance", "synthetic_ratio")
 SEED_MAX = 2**31 - 1
-# A build still RUNNING after this long was lost with its worker and may be claimed again.
-STALE_AFTER = dt.timedelta(hours=2)
 
 
 def stream_max() -> int:
@@ -259,7 +257,7 @@ def export_create(
             seed=plan.seed,
             item_count=plan.item_count,
         )
-        transaction.on_commit(lambda: build_export_task.delay(export.pk))
+        job_dispatch(export, build_export_task)
     return export
 
 
@@ -297,22 +295,24 @@ def save_archive(path: str, name: str) -> str:
     return saved
 
 
-def claim(model, pk: int) -> bool:
-    """Move a queued (or abandoned) job to RUNNING; False if another run has it or it is done."""
-    stale = timezone.now() - STALE_AFTER
-    Status = model.Status
-    return bool(
-        model.objects.filter(pk=pk)
-        .filter(Q(status=Status.QUEUED) | Q(status=Status.RUNNING, started_at__lt=stale))
-        .update(status=Status.RUNNING, started_at=timezone.now(), error="")
-    )
-
-
 def export_build(*, export_id: int) -> Export | None:
     """Build an export's archive into storage. Idempotent: a finished export is left alone."""
-    if not claim(Export, export_id):
-        return Export.objects.filter(pk=export_id).first()
-    export = Export.objects.get(pk=export_id)
+    job_run(Export, export_id, _build, what="export")
+    return Export.objects.filter(pk=export_id).first()
+
+
+def beating_open(run: JobRun):
+    """Open stored files for an archive, keeping the build's heartbeat while it reads them."""
+
+    def open_file(name: str):
+        run.require()
+        return _open(name)
+
+    return open_file
+
+
+def _build(run: JobRun) -> None:
+    export = run.row
     plan = export_plan(
         params={
             **export.params,
@@ -329,28 +329,13 @@ def export_build(*, export_id: int) -> Export | None:
         language=export.created_by.language or settings.LANGUAGE_CODE,
         file_url=lambda path: site_url(reverse("export-file", args=[export.pk, path])),
     )
-    stream = archive_stream(rows=plan.rows(), spec=spec, open_file=_open)
+    stream = archive_stream(rows=plan.rows(), spec=spec, open_file=beating_open(run))
     with tempfile.TemporaryDirectory(prefix="pixgen-export-") as folder:
         path, sha256, size, tally = write_archive(stream, folder)
         name = save_archive(path, f"exports/{export.pk}/pixgen-export-{export.pk}.zip")
-    updated = Export.objects.filter(pk=export.pk, status=Export.Status.RUNNING).update(
-        status=Export.Status.SUCCEEDED,
-        file=name,
-        sha256=sha256,
-        size=size,
-        item_count=tally.total,
-        finished_at=timezone.now(),
-    )
-    if not updated:  # someone else finished or failed it meanwhile: keep theirs
+    done = run.succeed(file=name, sha256=sha256, size=size, item_count=tally.total)
+    if not done:  # someone else finished or failed it meanwhile: keep theirs
         default_storage.delete(name)
-    export.refresh_from_db()
-    return export
-
-
-def export_fail(*, export_id: int, reason: str) -> None:
-    Export.objects.filter(pk=export_id).exclude(status=Export.Status.SUCCEEDED).update(
-        status=Export.Status.FAILED, error=reason[:2000], finished_at=timezone.now()
-    )
 
 
 def exports_for(user: User):

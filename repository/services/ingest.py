@@ -107,9 +107,9 @@ def image_ingest(*, contributor: User, fileobj, metadata: ImageMetadata) -> Lesi
                 prints=prints,
                 found=NearDuplicatePair.Found.INGEST,
             )
-            from repository.tasks import analyse_image_task
+            from repository.services.analysis import analysis_queue
 
-            transaction.on_commit(lambda: analyse_image_task.delay(image.pk))
+            analysis_queue(image_id=image.pk)
     except IntegrityError:
         _delete_files(written)
         existing = LesionImage.objects.filter(sha256=clean.sha256).first()

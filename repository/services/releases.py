@@ -20,8 +20,8 @@ from repository.models import LesionImage, Release, ReleaseItem, User
 from repository.services.catalogue import CatalogueQuery
 from repository.services.exports import (
     _open,
+    beating_open,
     catalogue_rows,
-    claim,
     ordered_rows,
     save_archive,
     site_url,
@@ -38,6 +38,7 @@ from repository.services.release_checks import (
 )
 from repository.services.release_citation import release_citation_cff, release_datacite_json
 from synthesis.models import SyntheticImage
+from synthesis.services.job_harness import JobRun, job_dispatch, job_requeue, job_run
 
 LAYOUT = "imagefolder"  # a release loads straight into torchvision's ImageFolder
 BATCH = 1000
@@ -147,7 +148,7 @@ def _cut(release: Release) -> Release:
     if release.previous is not None:
         release.withdrawn = _withdrawn_since(release.previous, release)
     release.save(update_fields=["counts", "item_count", "withdrawn"])
-    transaction.on_commit(lambda: build_release_task.delay(release.pk))
+    job_dispatch(release, build_release_task)
     return release
 
 
@@ -162,7 +163,7 @@ def _frozen_query(release: Release) -> dict:
     }
 
 
-def release_stream(release: Release, splits=None):
+def release_stream(release: Release, splits=None, open_file=None):
     """The release archive's bytes, rebuilt from its frozen items (same items, same bytes),
     with its splits in the metadata and its citation files beside it."""
     querysets = _frozen_query(release)
@@ -189,34 +190,28 @@ def release_stream(release: Release, splits=None):
         ),
         file_url=lambda path: site_url(reverse("release-file", args=[tag, path])),
     )
-    return archive_stream(rows=merged, spec=spec, open_file=_open)
+    return archive_stream(rows=merged, spec=spec, open_file=open_file or _open)
 
 
 def release_build(*, release_id: int) -> Release | None:
     """Build a release's archive once; later runs leave a built release alone."""
-    if not claim(Release, release_id):
-        return Release.objects.filter(pk=release_id).first()
-    release = Release.objects.select_related("previous").get(pk=release_id)
+    job_run(Release, release_id, _build, what="release build")
+    return Release.objects.filter(pk=release_id).first()
+
+
+def _build(run: JobRun) -> None:
+    release = Release.objects.select_related("previous").get(pk=run.pk)
     splits = release_splits(release)
     problems = release_leakage(release, splits)
     if problems:  # never publish near-duplicates on two sides of a split
-        release_fail(release_id=release.pk, reason="\n".join(problems))
-        release.refresh_from_db()
-        return release
+        run.fail("\n".join(problems))
+        return
+    stream = release_stream(release, splits, open_file=beating_open(run))
     with tempfile.TemporaryDirectory(prefix="pixgen-release-") as folder:
-        path, sha256, size, _tally = write_archive(release_stream(release, splits), folder)
+        path, sha256, size, _tally = write_archive(stream, folder)
         name = save_archive(path, f"releases/{release.tag}/pixgen-{release.tag}.zip")
-    updated = Release.objects.filter(pk=release.pk, status=Release.Status.RUNNING).update(
-        status=Release.Status.SUCCEEDED,
-        file=name,
-        sha256=sha256,
-        size=size,
-        finished_at=timezone.now(),
-    )
-    if not updated:
+    if not run.succeed(file=name, sha256=sha256, size=size):
         default_storage.delete(name)
-    release.refresh_from_db()
-    return release
 
 
 def release_rebuild(*, moderator: User, release: Release) -> Release:
@@ -225,12 +220,15 @@ def release_rebuild(*, moderator: User, release: Release) -> Release:
     from repository.tasks import build_release_task
 
     with transaction.atomic():
-        updated = Release.objects.filter(pk=release.pk, status=Release.Status.FAILED).update(
-            status=Release.Status.QUEUED, error="", started_at=None, finished_at=None
+        requeued = job_requeue(
+            Release,
+            release.pk,
+            build_release_task,
+            statuses=[Release.Status.FAILED],
+            started_at=None,
         )
-        if not updated:
+        if not requeued:
             raise ValidationError(_("Only a failed release can be built again."))
-        transaction.on_commit(lambda: build_release_task.delay(release.pk))
     release.refresh_from_db()
     return release
 

@@ -2,6 +2,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from repository.models.job_state import JobState
+
 
 class SynthesisJobQuerySet(models.QuerySet):
     def active(self):
@@ -16,7 +18,7 @@ class SynthesisJobQuerySet(models.QuerySet):
 AUDIT_PHASE_PERCENT = {"evaluating": 10, "partner": 50, "comparing": 90}
 
 
-class SynthesisJob(models.Model):
+class SynthesisJob(JobState):
     """One piece of synthesis work run by the Celery worker: tone transfer, training…"""
 
     class Kind(models.TextChoices):

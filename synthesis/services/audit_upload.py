@@ -12,12 +12,12 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from synthesis.models import BiasAudit, ClassifierModel, SynthesisJob
 from synthesis.services.classifier_audit import audit_run, classifier_get
 from synthesis.services.files import delete_files, read_stored
+from synthesis.services.job_harness import JobRun, job_dispatch, job_run
 from synthesis.services.permissions import require_synthesis_staff
 
 Status = SynthesisJob.Status
@@ -95,7 +95,7 @@ def audit_job_create(
             if enqueue:
                 from synthesis.tasks import run_audit_task
 
-                transaction.on_commit(lambda: run_audit_task.delay(job.pk))
+                job_dispatch(job, run_audit_task)
     except BaseException:
         if upload:
             delete_files([upload["csv"], *upload["images"].values()])
@@ -125,22 +125,25 @@ def _local_upload(upload: dict):
 
 
 def audit_job_run(*, job_id: int) -> BiasAudit | None:
-    """Claim a queued audit job and run it; None when there is nothing to do."""
-    claimed = SynthesisJob.objects.filter(pk=job_id, status=Status.QUEUED).update(
-        status=Status.RUNNING, started_at=timezone.now()
-    )
-    job = SynthesisJob.objects.filter(pk=job_id).first()
-    if job is None or job.status != Status.RUNNING:
-        return None
-    if not claimed and job.progress.get("audit"):
-        return BiasAudit.objects.filter(pk=job.progress["audit"]).first()
+    """Claim a queued audit job (or take over a dead worker's) and run it; None when there is
+    nothing to do."""
+    return job_run(SynthesisJob, job_id, _audit, what="bias audit")
+
+
+def _audit(run: JobRun) -> BiasAudit | None:
+    job = run.row
+    if job.progress.get("audit"):  # stored before its worker died
+        audit = BiasAudit.objects.filter(pk=job.progress["audit"]).first()
+        if audit is not None:
+            run.succeed()
+            return audit
     params = job.params
     upload = params.get("upload")
     try:
         model = classifier_get(version=params["model"])
 
         def progress(phase: str, version: str = "") -> None:
-            _phase(job_id, phase, version=version)
+            run.progress(phase=phase, version=version)
 
         if upload:
             with _local_upload(upload) as (csv_path, folder):
@@ -155,10 +158,8 @@ def audit_job_run(*, job_id: int) -> BiasAudit | None:
         else:
             audit = audit_run(model=model, user=job.created_by, progress=progress)
         with transaction.atomic():
-            done = SynthesisJob.objects.filter(pk=job_id, status=Status.RUNNING).update(
-                status=Status.SUCCEEDED,
-                finished_at=timezone.now(),
-                progress={"phase": "done", "audit": audit.pk, "version": model.version},
+            done = run.succeed(
+                progress={"phase": "done", "audit": audit.pk, "version": model.version}
             )
             if not done:  # cancelled meanwhile: keep no report nobody is waiting for
                 audit.delete()

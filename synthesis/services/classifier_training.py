@@ -8,9 +8,7 @@ import logging
 import time
 
 from django.core.exceptions import ValidationError
-from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -18,6 +16,14 @@ from synthesis.ml.classifier.config import ClassifierConfig
 from synthesis.models import ClassifierModel, SynthesisJob, SyntheticImage
 from synthesis.services.classifier_records import catalogue_records, local_files
 from synthesis.services.files import delete_files
+from synthesis.services.job_harness import (
+    JobLost,
+    JobRun,
+    job_dispatch,
+    job_run,
+    model_version_create,
+    weights_store,
+)
 from synthesis.services.permissions import require_moderator
 
 logger = logging.getLogger(__name__)
@@ -83,45 +89,38 @@ def classifier_train_job_create(
 def _enqueue(job: SynthesisJob) -> None:
     from synthesis.tasks import train_classifier_task
 
-    def send():
-        result = train_classifier_task.delay(job.pk)
-        SynthesisJob.objects.filter(pk=job.pk).update(celery_task_id=result.id or "")
-
-    transaction.on_commit(send)
+    job_dispatch(job, train_classifier_task)
 
 
 def _allocate(job: SynthesisJob, task: str) -> ClassifierModel:
-    """A TRAINING row with the next version of this task (retried if a concurrent run won)."""
+    """The job's TRAINING row: a new version, or the one a dead worker left behind."""
+    left = ClassifierModel.objects.filter(job=job, status=ClassifierModel.Status.TRAINING).first()
+    if left is not None:
+        return left
     params = job.params
-    for _attempt in range(5):
-        last = ClassifierModel.objects.filter(version__startswith=f"{task}-").order_by("-version")
-        number = int(last.first().version.rsplit("-", 1)[1]) + 1 if last.exists() else 1
-        try:
-            with transaction.atomic():
-                return ClassifierModel.objects.create(
-                    version=f"{task}-{number:04d}",
-                    task=task,
-                    with_synthetic=params.get("with_synthetic", False),
-                    synthetic_selection=params.get("synthetic_selection") or {},
-                    config=params.get("config") or {},
-                    job=job,
-                )
-        except IntegrityError:
-            continue
-    raise RuntimeError("could not allocate a classifier version")
+    return model_version_create(
+        ClassifierModel,
+        prefix=task,
+        task=task,
+        with_synthetic=params.get("with_synthetic", False),
+        synthetic_selection=params.get("synthetic_selection") or {},
+        config=params.get("config") or {},
+        job=job,
+    )
 
 
 def classifier_train_run(*, job_id: int, device: str | None = None) -> ClassifierModel | None:
-    """Claim a queued job, train, and make its ClassifierModel READY (FAILED on any error)."""
-    claimed = SynthesisJob.objects.filter(
-        pk=job_id, status=Status.QUEUED, kind=SynthesisJob.Kind.TRAIN_CLASSIFIER
-    ).update(status=Status.RUNNING, started_at=timezone.now())
-    if not claimed:
-        return None  # already running elsewhere, finished or cancelled
-    job = SynthesisJob.objects.get(pk=job_id)
-    model = _allocate(job, job.params["task"])
+    """Claim a queued job (or take over a dead worker's), train, and make its ClassifierModel
+    READY (FAILED on any error)."""
+    if not SynthesisJob.objects.filter(pk=job_id, kind=SynthesisJob.Kind.TRAIN_CLASSIFIER).exists():
+        return None
+    return job_run(SynthesisJob, job_id, lambda run: _run(run, device), what="classifier training")
+
+
+def _run(run: JobRun, device) -> ClassifierModel | None:
+    model = _allocate(run.row, run.row.params["task"])
     try:
-        return _train(job, model, device)
+        return _train(run, model, device)
     except BaseException as exc:
         reason = " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
         ClassifierModel.objects.filter(pk=model.pk, status=ClassifierModel.Status.TRAINING).update(
@@ -131,7 +130,7 @@ def classifier_train_run(*, job_id: int, device: str | None = None) -> Classifie
         raise
 
 
-def _train(job: SynthesisJob, model: ClassifierModel, device) -> ClassifierModel | None:
+def _train(run: JobRun, model: ClassifierModel, device) -> ClassifierModel | None:
     from synthesis.ml.classifier import save_classifier, train_classifier
 
     started = time.perf_counter()
@@ -149,20 +148,9 @@ def _train(job: SynthesisJob, model: ClassifierModel, device) -> ClassifierModel
                 _("Only %(n)s public images have a label for this task; at least %(min)s needed.")
                 % {"n": real, "min": MIN_IMAGES}
             )
-        last_check = [0.0, False]
-
-        def should_stop() -> bool:
-            if time.monotonic() - last_check[0] > 1.0:
-                last_check[0] = time.monotonic()
-                last_check[1] = not SynthesisJob.objects.filter(
-                    pk=job.pk, status=Status.RUNNING
-                ).exists()
-            return last_check[1]
 
         def progress(record: dict) -> None:
-            SynthesisJob.objects.filter(pk=job.pk).update(
-                progress={k: record.get(k) for k in ("epoch", "epochs", "loss", "step", "steps")}
-            )
+            run.progress(**{k: record.get(k) for k in ("epoch", "epochs", "loss", "step", "steps")})
 
         try:
             trained = train_classifier(
@@ -171,11 +159,11 @@ def _train(job: SynthesisJob, model: ClassifierModel, device) -> ClassifierModel
                 task=model.task,
                 device=device,
                 progress=progress,
-                should_stop=should_stop,
+                should_stop=run.should_stop,
             )
         except ValueError as exc:
             raise ValidationError(str(exc)) from None
-    if not SynthesisJob.objects.filter(pk=job.pk, status=Status.RUNNING).exists():
+    if not run.beat(force=True):
         raise ValidationError(_("The training job was cancelled; nothing is stored."))
     snapshot = {
         **trained.data_snapshot,
@@ -187,7 +175,7 @@ def _train(job: SynthesisJob, model: ClassifierModel, device) -> ClassifierModel
     }
     buffer = io.BytesIO()
     save_classifier(trained, buffer)
-    name = default_storage.save(f"classifiers/{model.version}.pt", ContentFile(buffer.getvalue()))
+    name, _digest = weights_store(f"classifiers/{model.version}.pt", buffer.getvalue())
     try:
         with transaction.atomic():
             ClassifierModel.objects.filter(pk=model.pk).update(
@@ -199,17 +187,11 @@ def _train(job: SynthesisJob, model: ClassifierModel, device) -> ClassifierModel
                 wall_seconds=time.perf_counter() - started,
                 device=str(trained.metrics.get("device", "")),
             )
-            SynthesisJob.objects.filter(pk=job.pk, status=Status.RUNNING).update(
-                status=Status.SUCCEEDED,
-                finished_at=timezone.now(),
-                progress={**(job.progress or {}), **_progress(job.pk), "version": model.version},
-            )
+            run.progress(version=model.version)
+            if not run.succeed():
+                raise JobLost(f"classifier job #{run.pk} was stopped before its model was stored")
     except BaseException:
         delete_files([name])
         raise
     model.refresh_from_db()
     return model
-
-
-def _progress(job_id: int) -> dict:
-    return SynthesisJob.objects.filter(pk=job_id).values_list("progress", flat=True).first() or {}

@@ -13,7 +13,6 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from PIL import Image
 
@@ -25,6 +24,7 @@ from synthesis.ml.dcgan.conditions import ConditionSpace
 from synthesis.models import GanModel, SynthesisJob, SyntheticImage
 from synthesis.services.files import delete_files, read_stored
 from synthesis.services.gan_training import gan_job_enqueue
+from synthesis.services.job_harness import JobRun, job_run
 from synthesis.services.permissions import require_synthesis_staff
 
 Status = SynthesisJob.Status
@@ -169,14 +169,15 @@ def _key(conditions: dict) -> str:
 
 def gan_generate_run(*, job_id: int, device: str | None = None) -> list[SyntheticImage] | None:
     """Write the job's images (skipping any a previous attempt wrote); None if not runnable."""
-    SynthesisJob.objects.filter(pk=job_id, status=Status.QUEUED).update(
-        status=Status.RUNNING, started_at=timezone.now()
+    return job_run(
+        SynthesisJob, job_id, lambda run: _generate(run, device), what="DCGAN generation"
     )
-    job = SynthesisJob.objects.filter(pk=job_id, status=Status.RUNNING).first()
-    if job is None:
-        return None
+
+
+def _generate(run: JobRun, device) -> list[SyntheticImage] | None:
     from synthesis.ml.dcgan import generation
 
+    job, job_id = run.row, run.pk
     params = job.params
     model = gan_model_ready(version=params["model"])
     try:
@@ -187,7 +188,7 @@ def gan_generate_run(*, job_id: int, device: str | None = None) -> list[Syntheti
         ) from None
     made = []
     for conditions in params["conditions"]:
-        if not SynthesisJob.objects.filter(pk=job_id, status=Status.RUNNING).exists():
+        if run.should_stop():
             return None  # cancelled: what is written stays, pending review
         images = generation.generate(
             trained, conditions, params["count"], params["seed"], max_count=max_count()
@@ -205,9 +206,7 @@ def gan_generate_run(*, job_id: int, device: str | None = None) -> list[Syntheti
         SynthesisJob.objects.filter(pk=job_id).update(
             items_done=SyntheticImage.objects.filter(job=job).count()
         )
-    SynthesisJob.objects.filter(pk=job_id, status=Status.RUNNING).update(
-        status=Status.SUCCEEDED, finished_at=timezone.now()
-    )
+    run.succeed()
     return made
 
 

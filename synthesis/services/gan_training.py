@@ -6,14 +6,11 @@ version from that checkpoint. It becomes ready only once weights and metrics are
 
 import io
 import time
-from datetime import timedelta
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from PIL import Image
@@ -24,6 +21,14 @@ from synthesis.models import GanModel, SynthesisJob
 from synthesis.services.files import delete_files, read_stored
 from synthesis.services.gan_data import gan_snapshot_records, gan_snapshot_take
 from synthesis.services.gan_evaluation import evaluation_budget, gan_evaluate
+from synthesis.services.job_harness import (
+    JobLost,
+    JobRun,
+    job_dispatch,
+    job_requeue,
+    job_run,
+    model_version_create,
+)
 from synthesis.services.permissions import require_moderator
 
 Status = SynthesisJob.Status
@@ -31,25 +36,11 @@ Ready = GanModel.Status
 LIVE_KEYS = ("step", "epoch", "loss_d", "loss_g", "d_real", "d_fake", "images_per_s")
 
 
-class TrainingBusy(Exception):
-    """Another worker is training this job right now (its heartbeat is fresh)."""
-
-
-def stale_after() -> timedelta:
-    return timedelta(seconds=settings.PIXGEN_GAN_HEARTBEAT_STALE_SECONDS)
-
-
 def gan_job_enqueue(job: SynthesisJob) -> None:
     """Queue a DCGAN job's task after commit (train_* tasks go to the training queue)."""
-    from synthesis.tasks import generate_task, train_dcgan_task
+    from synthesis.tasks import task_for_job
 
-    task = train_dcgan_task if job.kind == SynthesisJob.Kind.TRAIN_DCGAN else generate_task
-
-    def send():
-        result = task.delay(job.pk)
-        SynthesisJob.objects.filter(pk=job.pk).update(celery_task_id=result.id or "")
-
-    transaction.on_commit(send)
+    job_dispatch(job, task_for_job(job))
 
 
 def gan_train_job_create(
@@ -95,59 +86,24 @@ def gan_train_resume(*, job: SynthesisJob, user, enqueue: bool = True) -> Synthe
             raise ValidationError(_("Only a failed or cancelled training job can be resumed."))
         if GanModel.objects.filter(job=locked, status=Ready.READY).exists():
             raise ValidationError(_("This job's model is already complete."))
-        SynthesisJob.objects.filter(pk=job.pk).update(
-            status=Status.QUEUED, error="", finished_at=None
-        )
-        if enqueue:
-            gan_job_enqueue(locked)
+        from synthesis.tasks import task_for_job
+
+        job_requeue(SynthesisJob, job.pk, task_for_job(locked) if enqueue else None)
     job.refresh_from_db()
     return job
 
 
-def _claim(job_id: int) -> SynthesisJob | None:
-    """Queued -> running; or take over a running job whose worker stopped beating."""
-    now = timezone.now()
-    if SynthesisJob.objects.filter(pk=job_id, status=Status.QUEUED).update(
-        status=Status.RUNNING, started_at=now
-    ):
-        GanModel.objects.filter(job_id=job_id).update(heartbeat_at=now)
-        return SynthesisJob.objects.get(pk=job_id)
-    job = SynthesisJob.objects.filter(pk=job_id).first()
-    if job is None or job.status != Status.RUNNING:
-        return None  # finished, failed or cancelled: nothing to do
-    stale = Q(heartbeat_at__isnull=True) | Q(heartbeat_at__lt=now - stale_after())
-    if GanModel.objects.filter(job_id=job_id).exists():
-        taken = GanModel.objects.filter(stale, job_id=job_id).update(heartbeat_at=now)
-    else:  # the worker died before the version row was made
-        taken = SynthesisJob.objects.filter(
-            pk=job_id, status=Status.RUNNING, started_at__lt=now - stale_after()
-        ).update(started_at=now)
-    if not taken:
-        raise TrainingBusy(f"training job #{job_id} is running on another worker")
-    return job
-
-
-def _next_version() -> str:
-    last = GanModel.objects.filter(version__startswith="dcgan-").order_by("-version").first()
-    return f"dcgan-{int(last.version.split('-')[1]) + 1 if last else 1:04d}"
-
-
 def _create_version(job, config: GanConfig, snapshot: dict, device: str) -> GanModel:
-    for _attempt in range(5):
-        try:
-            with transaction.atomic():
-                return GanModel.objects.create(
-                    version=_next_version(),
-                    image_size=config.image_size,
-                    hyperparameters=config.as_dict(),
-                    data_snapshot=snapshot,
-                    device=device,
-                    heartbeat_at=timezone.now(),
-                    job=job,
-                )
-        except IntegrityError:  # a concurrent job took this number
-            continue
-    raise RuntimeError("could not allocate a DCGAN version")
+    return model_version_create(
+        GanModel,
+        prefix="dcgan",
+        image_size=config.image_size,
+        hyperparameters=config.as_dict(),
+        data_snapshot=snapshot,
+        device=device,
+        heartbeat_at=timezone.now(),
+        job=job,
+    )
 
 
 def _load_checkpoint(model: GanModel) -> dict:
@@ -163,12 +119,15 @@ def _load_checkpoint(model: GanModel) -> dict:
 
 
 def gan_train_run(*, job_id: int, device: str | None = None) -> GanModel | None:
-    """Train (or continue) the job's version; returns it ready, or None if there was no work."""
+    """Train (or continue) the job's version; returns it ready, or None if there was no work
+    (finished, cancelled, or a live worker holds it)."""
+    return job_run(SynthesisJob, job_id, lambda run: _run(run, device), what="DCGAN training")
+
+
+def _run(run: JobRun, device) -> GanModel | None:
     from synthesis.ml.device import pick_device
 
-    job = _claim(job_id)
-    if job is None:
-        return None
+    job = run.row
     config = GanConfig.from_dict(job.params["config"])
     device_name = str(pick_device(device))
     model = GanModel.objects.filter(job=job).first()
@@ -182,7 +141,7 @@ def gan_train_run(*, job_id: int, device: str | None = None) -> GanModel | None:
             model = _create_version(job, config, snapshot, device_name)
             resume = None
         elif model.status == Ready.READY:
-            _job_succeeded(job, model)
+            _job_succeeded(run, model)
             return model
         else:
             GanModel.objects.filter(pk=model.pk).update(
@@ -192,11 +151,11 @@ def gan_train_run(*, job_id: int, device: str | None = None) -> GanModel | None:
                 snapshot=model.data_snapshot, image_size=config.image_size
             )
             resume = _load_checkpoint(model) if model.checkpoint else None
-        trained = _train(job, model, records, config, resume, device_name)
+        trained = _train(run, model, records, config, resume, device_name)
         if not trained.completed:
             _model_failed(model, _("Cancelled at step %(n)s.") % {"n": trained.step})
             return None
-        return _complete(job, model, records, trained, device_name)
+        return _complete(run, model, records, trained, device_name)
     except BaseException as exc:
         if model is not None:
             messages = getattr(exc, "messages", None)
@@ -216,8 +175,10 @@ def _png(rgb) -> bytes:
     return out.getvalue()
 
 
-def _train(job, model, records, config, resume, device):
+def _train(run: JobRun, model, records, config, resume, device):
     from synthesis.ml.dcgan import generation
+
+    job = run.row
     from synthesis.ml.dcgan.training import train_gan
 
     version, live = model.version, dict(job.progress or {})
@@ -252,7 +213,7 @@ def _train(job, model, records, config, resume, device):
             left = (config.steps - event["step"]) * config.batch_size / event["images_per_s"]
             live["eta_s"] = round(left)
         GanModel.objects.filter(pk=model.pk).update(**fields)
-        SynthesisJob.objects.filter(pk=job.pk).update(progress=live)
+        run.progress(**live)
         if grid is not None and old and old != fields["sample_grid"]:
             delete_files([old])
 
@@ -275,10 +236,7 @@ def _train(job, model, records, config, resume, device):
         if old and old != name:
             delete_files([old])
         live["checkpoint_step"] = bundle["step"]
-        SynthesisJob.objects.filter(pk=job.pk).update(progress=live)
-
-    def should_stop() -> bool:
-        return not SynthesisJob.objects.filter(pk=job.pk, status=Status.RUNNING).exists()
+        run.progress(**live)
 
     try:
         return train_gan(
@@ -288,20 +246,20 @@ def _train(job, model, records, config, resume, device):
             resume_from=resume,
             progress=progress,
             checkpoint=checkpoint,
-            should_stop=should_stop,
+            should_stop=run.should_stop,
         )
     except ValueError as exc:  # e.g. the checkpoint does not fit this job's lineage
         raise ValidationError(_("Training cannot continue: %s") % exc) from None
 
 
-def _complete(job, model, records, trained, device) -> GanModel:
+def _complete(run: JobRun, model, records, trained, device) -> GanModel:
     from synthesis.ml.dcgan import generation
 
     started = time.monotonic()
-    _phase(job.pk, "evaluating", step=trained.step)
-    budget = evaluation_budget(job.params.get("evaluation"), steps=trained.config.steps)
+    _phase(run.pk, "evaluating", step=trained.step)
+    budget = evaluation_budget(run.row.params.get("evaluation"), steps=trained.config.steps)
     metrics = gan_evaluate(records=records, trained=trained, device=device, budget=budget)
-    _phase(job.pk, "saving")
+    _phase(run.pk, "saving")
     buffer = io.BytesIO()
     generation.save(trained, buffer)
     plot = plot_losses(trained.history, title=f"{model.version} training losses")
@@ -313,10 +271,7 @@ def _complete(job, model, records, trained, device) -> GanModel:
         )
         written.append(default_storage.save(f"gans/{model.version}/losses.png", ContentFile(plot)))
         with transaction.atomic():
-            running = SynthesisJob.objects.select_for_update().filter(
-                pk=job.pk, status=Status.RUNNING
-            )
-            if not running.exists():
+            if not run.beat(force=True):
                 raise ValidationError(_("The job was stopped before its model was stored."))
             GanModel.objects.filter(pk=model.pk).update(
                 status=Ready.READY,
@@ -332,7 +287,7 @@ def _complete(job, model, records, trained, device) -> GanModel:
                 finished_at=timezone.now(),
             )
             model.refresh_from_db()
-            _job_succeeded(job, model)
+            _job_succeeded(run, model)
     except BaseException:
         delete_files(written)
         raise
@@ -349,12 +304,7 @@ def _phase(job_id: int, phase: str, **more) -> None:
         SynthesisJob.objects.filter(pk=job_id).update(progress=progress)
 
 
-def _job_succeeded(job, model: GanModel) -> None:
-    progress = {
-        **(SynthesisJob.objects.get(pk=job.pk).progress or {}),
-        "version": model.version,
-        "phase": "done",
-    }
-    SynthesisJob.objects.filter(pk=job.pk, status=Status.RUNNING).update(
-        status=Status.SUCCEEDED, finished_at=timezone.now(), progress=progress
-    )
+def _job_succeeded(run: JobRun, model: GanModel) -> None:
+    run.progress(version=model.version, phase="done")
+    if not run.succeed():
+        raise JobLost(f"DCGAN job #{run.pk} was stopped before its model was stored")

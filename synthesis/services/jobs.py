@@ -11,6 +11,7 @@ from repository.models import Diagnosis, LesionImage
 from repository.numbers import ascii_whole
 from synthesis.ml.fitzpatrick import parse_type
 from synthesis.models import JobItem, StyleTemplate, SynthesisJob
+from synthesis.services.job_harness import job_dispatch, job_requeue, stale_after
 from synthesis.services.permissions import require_synthesis_staff
 from synthesis.services.targets import (
     backend_check,
@@ -234,18 +235,10 @@ def job_create_tone_transfer(
 
 
 def job_enqueue(job: SynthesisJob) -> None:
-    """Queue the job's task after commit and remember its Celery id."""
-    from synthesis.tasks import run_tone_transfer_job_task, train_segmenter_task
+    """Queue the job's task after commit; with the broker down it waits for the sweep."""
+    from synthesis.tasks import task_for_job
 
-    task = run_tone_transfer_job_task
-    if job.kind == SynthesisJob.Kind.TRAIN_SEGMENTER:
-        task = train_segmenter_task
-
-    def send():
-        result = task.delay(job.pk)
-        SynthesisJob.objects.filter(pk=job.pk).update(celery_task_id=result.id or "")
-
-    transaction.on_commit(send)
+    job_dispatch(job, task_for_job(job))
 
 
 def job_refresh_counts(*, job_id: int) -> None:
@@ -290,25 +283,35 @@ def job_item_remove(*, item: JobItem, user) -> JobItem:
 
 
 def job_items_retry(*, job: SynthesisJob, user) -> int:
-    """Queue the failed items (and any a failed job left queued) again; returns how many."""
+    """Queue the failed and cancelled items (and any left queued) again and send the job to
+    the worker; returns how many items are queued."""
+    from synthesis.tasks import task_for_job
+
     require_synthesis_staff(user)
     if job.kind != SynthesisJob.Kind.TONE_TRANSFER:
         raise ValidationError(_("Only tone-transfer jobs have items to retry."))
     with transaction.atomic():
         locked = SynthesisJob.objects.select_for_update().get(pk=job.pk)
-        if locked.status == Status.RUNNING:
+        stuck = locked.status == Status.RUNNING and (
+            locked.heartbeat_at is None or locked.heartbeat_at < timezone.now() - stale_after()
+        )
+        if locked.status == Status.RUNNING and not stuck:
             raise ValidationError(_("The job is still running; retry when it has finished."))
-        retried = locked.items.filter(status=ItemStatus.FAILED).update(
+        if stuck:  # its worker died: what it was rendering is queued again with the rest
+            locked.items.filter(status=ItemStatus.RUNNING, result__isnull=True).update(
+                status=ItemStatus.QUEUED
+            )
+        retried = locked.items.filter(status__in=[ItemStatus.FAILED, ItemStatus.CANCELLED]).update(
             status=ItemStatus.QUEUED, error=""
         )
         leftover = locked.items.filter(status=ItemStatus.QUEUED).count()
         if not leftover:
             raise ValidationError(_("There are no failed items to retry."))
-        if locked.status != Status.QUEUED:
-            SynthesisJob.objects.filter(pk=job.pk).update(
-                status=Status.QUEUED, error="", finished_at=None
-            )
-            job_enqueue(locked)
+        if locked.status == Status.QUEUED:  # never reached a worker: send it (again)
+            SynthesisJob.objects.filter(pk=job.pk).update(dispatched_at=None)
+            job_dispatch(locked, task_for_job(locked))
+        else:
+            job_requeue(SynthesisJob, job.pk, task_for_job(locked))
         job_refresh_counts(job_id=job.pk)
     job.refresh_from_db()
     return max(retried, leftover)

@@ -6,14 +6,11 @@ shipped expert mask is in repository/demo_data (matched by pixel hash)."""
 import hashlib
 import io
 import logging
-import time
 from functools import cache
 
 import numpy as np
 from django.core.exceptions import ValidationError
-from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -25,6 +22,13 @@ from repository.services.demo import DEMO_DIR
 from synthesis.ml.segmentation_config import SegmenterConfig
 from synthesis.models import SegmenterModel, SynthesisJob
 from synthesis.services.files import delete_files, read_stored
+from synthesis.services.job_harness import (
+    JobLost,
+    JobRun,
+    job_run,
+    model_version_create,
+    weights_store,
+)
 from synthesis.services.jobs import job_enqueue
 from synthesis.services.permissions import require_moderator
 
@@ -97,25 +101,21 @@ def segmenter_train_job_create(
     return job
 
 
-def _next_version() -> str:
-    last = SegmenterModel.objects.filter(version__startswith="unet-").order_by("-version").first()
-    number = int(last.version.split("-")[1]) + 1 if last else 1
-    return f"unet-{number:04d}"
-
-
 def segmenter_train_run(
     *, job_id: int, device: str | None = None, echo=None
 ) -> SegmenterModel | None:
-    """Claim a queued training job, train, and store a new SegmenterModel version with its
-    comparison against the shipped model. `echo(record)` also sees each epoch's progress."""
+    """Claim a queued training job (or take over a dead worker's), train, and store a new
+    SegmenterModel version with its comparison against the shipped model. `echo(record)`
+    also sees each epoch's progress."""
+    return job_run(
+        SynthesisJob, job_id, lambda run: _train(run, device, echo), what="segmenter training"
+    )
+
+
+def _train(run: JobRun, device, echo) -> SegmenterModel | None:
     from synthesis.ml.segmentation_training import save_checkpoint, split_pairs, train_segmenter
 
-    claimed = SynthesisJob.objects.filter(pk=job_id, status=Status.QUEUED).update(
-        status=Status.RUNNING, started_at=timezone.now()
-    )
-    if not claimed:
-        return None  # already running elsewhere, finished or cancelled
-    job = SynthesisJob.objects.get(pk=job_id)
+    job = run.row
     pairs, snapshot = training_pairs()
     if len(pairs) < MIN_PAIRS:
         raise ValidationError(
@@ -123,21 +123,10 @@ def segmenter_train_run(
             % {"n": len(pairs), "min": MIN_PAIRS}
         )
     config = SegmenterConfig.from_dict(job.params.get("config") or {})
-    last_check = [0.0, False]
-
-    def should_stop() -> bool:
-        if time.monotonic() - last_check[0] > 1.0:
-            last_check[0] = time.monotonic()
-            last_check[1] = not SynthesisJob.objects.filter(
-                pk=job_id, status=Status.RUNNING
-            ).exists()
-        return last_check[1]
 
     def progress(record: dict) -> None:
-        SynthesisJob.objects.filter(pk=job_id).update(
-            progress={
-                k: record.get(k) for k in ("epoch", "epochs", "loss", "val_dice", "best_val_dice")
-            }
+        run.progress(
+            **{k: record.get(k) for k in ("epoch", "epochs", "loss", "val_dice", "best_val_dice")}
         )
         if echo is not None:
             echo(record)
@@ -149,16 +138,15 @@ def segmenter_train_run(
         val_pairs=val_pairs,
         device=device,
         progress=progress,
-        should_stop=should_stop,
+        should_stop=run.should_stop,
     )
-    if not SynthesisJob.objects.filter(pk=job_id, status=Status.RUNNING).exists():
-        return None  # cancelled while training: nothing is stored
+    run.require()  # cancelled while training: nothing is stored
     metrics = {k: v for k, v in trained.metrics.items() if k != "history"}
     metrics["history"] = trained.metrics.get("history", [])
     comparison = compare_with_shipped(trained, val_pairs)
     buffer = io.BytesIO()
     save_checkpoint(trained, buffer)
-    return _store(job, trained, metrics, snapshot, buffer.getvalue(), comparison)
+    return _store(run, trained, metrics, snapshot, buffer.getvalue(), comparison)
 
 
 def compare_with_shipped(trained, val_pairs) -> dict:
@@ -196,39 +184,29 @@ def compare_with_shipped(trained, val_pairs) -> dict:
     }
 
 
-def _progress(job_id: int) -> dict:
-    return SynthesisJob.objects.filter(pk=job_id).values_list("progress", flat=True).first() or {}
-
-
-def _store(job, trained, metrics, snapshot, checkpoint: bytes, comparison) -> SegmenterModel:
+def _store(run: JobRun, trained, metrics, snapshot, checkpoint: bytes, comparison) -> SegmenterModel:
     snapshot = {**snapshot, "data_fingerprint": metrics.get("data_fingerprint")}
-    for _attempt in range(3):
-        version = _next_version()
-        name = default_storage.save(f"segmenters/{version}.pt", ContentFile(checkpoint))
-        try:
-            with transaction.atomic():
-                model = SegmenterModel.objects.create(
-                    version=version,
-                    checkpoint=name,
-                    data_snapshot=snapshot,
-                    hyperparameters=trained.config.as_dict(),
-                    metrics=metrics,
-                    val_dice=metrics.get("val_dice"),
-                    wall_seconds=metrics.get("wall_seconds"),
-                    device=str(metrics.get("device", "")),
-                    job=job,
-                    comparison=comparison,
-                    beats_shipped=comparison["beats"],
-                )
-                SynthesisJob.objects.filter(pk=job.pk, status=Status.RUNNING).update(
-                    status=Status.SUCCEEDED,
-                    finished_at=timezone.now(),
-                    progress={**_progress(job.pk), "version": version, "val_dice": model.val_dice},
-                )
-            return model
-        except IntegrityError:  # a concurrent run took this version number
-            delete_files([name])
-        except BaseException:
-            delete_files([name])
-            raise
-    raise RuntimeError("could not allocate a segmenter version")
+    name, _digest = weights_store(f"segmenters/job-{run.pk}.pt", checkpoint)
+    try:
+        with transaction.atomic():
+            model = model_version_create(
+                SegmenterModel,
+                prefix="unet",
+                checkpoint=name,
+                data_snapshot=snapshot,
+                hyperparameters=trained.config.as_dict(),
+                metrics=metrics,
+                val_dice=metrics.get("val_dice"),
+                wall_seconds=metrics.get("wall_seconds"),
+                device=str(metrics.get("device", "")),
+                job=run.row,
+                comparison=comparison,
+                beats_shipped=comparison["beats"],
+            )
+            run.progress(version=model.version, val_dice=model.val_dice)
+            if not run.succeed():
+                raise JobLost(f"segmenter job #{run.pk} was stopped before its model was stored")
+        return model
+    except BaseException:
+        delete_files([name])
+        raise

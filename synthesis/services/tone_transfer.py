@@ -20,6 +20,7 @@ from PIL import Image
 from repository.imaging import ImageRejected, decode_mask, decode_rgb, pixel_hash
 from synthesis.models import JobItem, StyleTemplate, SynthesisJob, SyntheticImage
 from synthesis.services.files import delete_files, read_stored
+from synthesis.services.job_harness import JobRun, job_run, max_attempts
 from synthesis.services.jobs import job_refresh_counts
 from synthesis.services.segmenters import segmenter_default
 from synthesis.services.targets import distributions_for, output_seed, tone_target_build
@@ -34,25 +35,25 @@ class ItemError(Exception):
     """Bad input for one item: its message is shown on the item."""
 
 
-def _still_running(job_id: int) -> bool:
-    return SynthesisJob.objects.filter(pk=job_id, status=Status.RUNNING).exists()
-
-
 def tone_transfer_run_job(*, job_id: int) -> SynthesisJob | None:
-    """Claim a queued job and run its queued items until none is left or it is cancelled."""
-    now = timezone.now()
-    claimed = SynthesisJob.objects.filter(pk=job_id, status=Status.QUEUED).update(
-        status=Status.RUNNING, started_at=now, finished_at=None, error=""
-    )
-    job = SynthesisJob.objects.filter(pk=job_id).first()
-    if job is None or job.status != Status.RUNNING:
-        return job  # cancelled, finished or vanished: nothing to do
-    if not claimed:
-        # A redelivered task (its worker died): items it had claimed get another go.
-        job.items.filter(status=ItemStatus.RUNNING, result__isnull=True).update(
-            status=ItemStatus.QUEUED
+    """Claim the job (or take it over from a dead worker) and run its queued items until none
+    is left or it is cancelled."""
+    job = job_run(SynthesisJob, job_id, _run_items, what="tone-transfer job")
+    return job or SynthesisJob.objects.filter(pk=job_id).first()
+
+
+def _run_items(run: JobRun) -> SynthesisJob:
+    job_id, job = run.pk, run.row
+    if run.taken_over:
+        # The worker died mid-item: its items get another go, unless they keep killing it.
+        abandoned = job.items.filter(status=ItemStatus.RUNNING, result__isnull=True)
+        abandoned.filter(attempts__gte=max_attempts()).update(
+            status=ItemStatus.FAILED,
+            error=f"The worker was lost {max_attempts()} times while rendering this item.",
+            finished_at=timezone.now(),
         )
-    while _still_running(job_id):
+        abandoned.update(status=ItemStatus.QUEUED)
+    while not run.should_stop():
         item = job.items.filter(status=ItemStatus.QUEUED).order_by("pk").first()
         if item is None:
             break
@@ -60,12 +61,9 @@ def tone_transfer_run_job(*, job_id: int) -> SynthesisJob | None:
     job_refresh_counts(job_id=job_id)
     job.refresh_from_db()
     if job.items_total and job.items_failed == job.items_total:
-        final = {"status": Status.FAILED, "error": f"All {job.items_total} items failed."}
+        run.fail(f"All {job.items_total} items failed.")
     else:
-        final = {"status": Status.SUCCEEDED}
-    SynthesisJob.objects.filter(pk=job_id, status=Status.RUNNING).update(
-        finished_at=timezone.now(), **final
-    )
+        run.succeed()
     job.refresh_from_db()
     return job
 

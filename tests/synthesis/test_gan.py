@@ -6,12 +6,13 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.test import override_settings
+from django.utils import timezone
 
 from repository.services.moderation import image_publish
 from synthesis.models import GanModel, SynthesisJob, SyntheticImage
-from synthesis.services import gan_training
 from synthesis.services.gan_generation import gan_generate_job_create, gan_generate_run
 from synthesis.services.gan_training import gan_train_job_create, gan_train_resume, gan_train_run
+from synthesis.services.job_harness import stale_after
 from synthesis.services.jobs import job_fail
 from tests.conftest import demo_rows, ingest, stored_files
 
@@ -126,11 +127,15 @@ def test_a_redelivered_task_takes_over_only_once_the_old_worker_stops_beating(
     with pytest.raises(Killed):
         gan_train_run(job_id=job.pk, device="cpu")
     monkeypatch.undo()
-    # As after SIGKILL: the job is still running and the version still training.
+    # As after SIGKILL: the job is still running (its heartbeat fresh) and the version training.
     GanModel.objects.filter(job=job).update(status=GanModel.Status.TRAINING)
-    with pytest.raises(gan_training.TrainingBusy):
-        gan_train_run(job_id=job.pk, device="cpu")
-    GanModel.objects.filter(job=job).update(heartbeat_at=None)
+    SynthesisJob.objects.filter(pk=job.pk).update(
+        status=SynthesisJob.Status.RUNNING, heartbeat_at=timezone.now(), claimed_by="dead"
+    )
+    assert gan_train_run(job_id=job.pk, device="cpu") is None  # a live worker may hold it
+    job.refresh_from_db()
+    assert job.status == SynthesisJob.Status.RUNNING and job.claimed_by == "dead"
+    SynthesisJob.objects.filter(pk=job.pk).update(heartbeat_at=timezone.now() - stale_after())
     model = gan_train_run(job_id=job.pk, device="cpu")
     assert model.status == GanModel.Status.READY and model.step == 4
     assert gan_train_run(job_id=job.pk, device="cpu") is None  # finished: nothing to do

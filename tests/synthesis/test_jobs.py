@@ -258,14 +258,14 @@ def test_a_queued_item_can_be_removed_but_not_a_finished_one(moderator, public_i
 def test_the_task_marks_its_job_failed_with_the_reason_and_reraises(
     moderator, public_images, monkeypatch
 ):
-    from synthesis import tasks
+    from synthesis.services import tone_transfer
 
     job = job_create_tone_transfer(user=moderator, targets=fitz(5), image_ids=[public_images[0].pk])
 
     def broken(*, job_id):
         raise RuntimeError("database went away")
 
-    monkeypatch.setattr(tasks, "tone_transfer_run_job", broken)
+    monkeypatch.setattr(tone_transfer, "job_refresh_counts", broken)
     with pytest.raises(RuntimeError):
         run_tone_transfer_job_task(job.pk)
     job.refresh_from_db()

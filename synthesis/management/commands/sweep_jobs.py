@@ -1,0 +1,32 @@
+import time
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+from synthesis.services.job_harness import jobs_sweep
+
+
+class Command(BaseCommand):
+    help = (
+        "Send every job that waits for the broker, lost its message or lost its worker "
+        "(synthesis jobs, exports, releases, image analyses). --loop keeps sweeping."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--loop", action="store_true", help="sweep until stopped")
+        parser.add_argument(
+            "--every",
+            type=int,
+            default=settings.PIXGEN_JOB_SWEEP_SECONDS,
+            help="seconds between sweeps with --loop (default PIXGEN_JOB_SWEEP_SECONDS)",
+        )
+
+    def handle(self, *args, **opts):
+        while True:
+            sent = jobs_sweep()
+            if sent or not opts["loop"]:
+                summary = ", ".join(f"{n} {name}" for name, n in sent.items()) or "nothing"
+                self.stdout.write(f"dispatched: {summary}")
+            if not opts["loop"]:
+                return
+            time.sleep(max(1, opts["every"]))
