@@ -4,55 +4,54 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('repository', '0007_near_duplicates_metadata_history'),
+        ("repository", "0007_near_duplicates_metadata_history"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='export',
-            name='attempts',
+            model_name="export",
+            name="attempts",
             field=models.PositiveSmallIntegerField(default=0),
         ),
         migrations.AddField(
-            model_name='export',
-            name='claimed_by',
+            model_name="export",
+            name="claimed_by",
             field=models.CharField(blank=True, max_length=32),
         ),
         migrations.AddField(
-            model_name='export',
-            name='dispatched_at',
+            model_name="export",
+            name="dispatched_at",
             field=models.DateTimeField(blank=True, db_index=True, null=True),
         ),
         migrations.AddField(
-            model_name='export',
-            name='heartbeat_at',
+            model_name="export",
+            name="heartbeat_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='lesionimage',
-            name='analysis_dispatched_at',
+            model_name="lesionimage",
+            name="analysis_dispatched_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='release',
-            name='attempts',
+            model_name="release",
+            name="attempts",
             field=models.PositiveSmallIntegerField(default=0),
         ),
         migrations.AddField(
-            model_name='release',
-            name='claimed_by',
+            model_name="release",
+            name="claimed_by",
             field=models.CharField(blank=True, max_length=32),
         ),
         migrations.AddField(
-            model_name='release',
-            name='dispatched_at',
+            model_name="release",
+            name="dispatched_at",
             field=models.DateTimeField(blank=True, db_index=True, null=True),
         ),
         migrations.AddField(
-            model_name='release',
-            name='heartbeat_at',
+            model_name="release",
+            name="heartbeat_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
     ]

@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .job_state import JobState
 
+
 class ExportQuerySet(models.QuerySet):
     def visible_to(self, user):
         """A user's own exports, and nobody else's (moderators included: what a researcher

@@ -176,7 +176,13 @@ def _spec(
 
 
 def _open(name: str):
-    return default_storage.open(name, "rb")
+    try:
+        return default_storage.open(name, "rb")
+    except FileNotFoundError:
+        # Say which stored file, never where the server keeps it.
+        raise ValidationError(
+            _("A file of this archive is missing from storage: %(name)s.") % {"name": name}
+        ) from None
 
 
 def describe(query: CatalogueQuery) -> dict:

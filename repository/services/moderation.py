@@ -2,6 +2,7 @@
 decision happen once, even with two moderators on the same item."""
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -38,12 +39,19 @@ TEMPLATE_TYPES = (4, 5, 6)
 
 def image_publish(*, image: LesionImage, moderator: User) -> LesionImage:
     require_moderator(moderator)
+    if not image.image or not default_storage.exists(image.image.name):
+        # Never publish (and so never export) a row whose file is gone.
+        raise ValidationError(
+            _("Image #%(id)s has no stored file; it cannot be published.") % {"id": image.pk}
+        )
     with transaction.atomic():
         image = _decide(image=image, moderator=moderator, status=Status.PUBLIC)
         if image.fitzpatrick in TEMPLATE_TYPES:
+            from synthesis.services.job_harness import task_send
             from synthesis.tasks import propose_style_template_task
 
-            transaction.on_commit(lambda: propose_style_template_task.delay(image.pk))
+            # A suggestion, not a job: with the broker down it is skipped, never a 500.
+            transaction.on_commit(lambda: task_send(propose_style_template_task, image.pk))
     return image
 
 

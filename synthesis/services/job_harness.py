@@ -204,6 +204,16 @@ def _send(model, pk: int, task) -> bool:
     return True
 
 
+def task_send(task, *args) -> bool:
+    """Send a best-effort task (no job row behind it); False, logged, when the broker is down."""
+    try:
+        task.apply_async(args, retry=False)
+    except Exception as exc:
+        logger.warning("%s%r not sent, the broker is unreachable: %s", task.name, args, exc)
+        return False
+    return True
+
+
 def job_requeue(model: type[models.Model], pk: int, task, *, statuses=None, **fields) -> int:
     """A finished (or stuck) job back to queued with a fresh attempt count, dispatched after
     commit; `statuses` limits which finished states may go back. Returns 1, or 0 if refused."""

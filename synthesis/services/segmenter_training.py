@@ -184,7 +184,9 @@ def compare_with_shipped(trained, val_pairs) -> dict:
     }
 
 
-def _store(run: JobRun, trained, metrics, snapshot, checkpoint: bytes, comparison) -> SegmenterModel:
+def _store(
+    run: JobRun, trained, metrics, snapshot, checkpoint: bytes, comparison
+) -> SegmenterModel:
     snapshot = {**snapshot, "data_fingerprint": metrics.get("data_fingerprint")}
     name, _digest = weights_store(f"segmenters/job-{run.pk}.pt", checkpoint)
     try:

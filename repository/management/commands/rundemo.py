@@ -47,6 +47,12 @@ class Command(BaseCommand):
                     cwd=settings.BASE_DIR,
                 )
             )
+            # Sends jobs that waited for the broker or lost their worker (the job harness).
+            procs.append(
+                subprocess.Popen(
+                    [sys.executable, "manage.py", "sweep_jobs", "--loop"], cwd=settings.BASE_DIR
+                )
+            )
             self.stdout.write(
                 self.style.SUCCESS(
                     f"PixGen is at http://{opts['addr']}/ (Ctrl-C stops the site and the worker)"
@@ -67,5 +73,7 @@ class Command(BaseCommand):
                 except subprocess.TimeoutExpired:
                     proc.kill()
         if not interrupted:
-            codes = dict(zip(("worker", "web"), (p.returncode for p in procs), strict=False))
+            codes = dict(
+                zip(("worker", "web", "sweep"), (p.returncode for p in procs), strict=False)
+            )
             raise CommandError(f"The demo stopped because a process ended: exit codes {codes}.")
