@@ -2,16 +2,13 @@
 worker when large. Both go through the same archive assembler."""
 
 import datetime as dt
-import hashlib
 import heapq
-import os
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.urls import reverse
@@ -21,8 +18,15 @@ from django.utils.translation import gettext as _
 from repository.exporting.archive import archive_stream, member_stem
 from repository.exporting.augment import KINDS
 from repository.exporting.balance import BalancedSample
-from repository.exporting.spec import LAYOUTS, ArchiveSpec, Tally
+from repository.exporting.spec import LAYOUTS, ArchiveSpec
 from repository.models import Export, User
+from repository.services.archives import (
+    beating_open,
+    open_stored,
+    save_archive,
+    site_url,
+    write_archive,
+)
 from repository.services.balanced import balance_options, balanced_selection, only_selected
 from repository.services.catalogue import CatalogueQuery, catalogue_query
 from repository.services.catalogue_rows import rows
@@ -35,10 +39,6 @@ SEED_MAX = 2**31 - 1
 
 def stream_max() -> int:
     return settings.PIXGEN_EXPORT_STREAM_MAX
-
-
-def site_url(path: str = "/") -> str:
-    return settings.PIXGEN_SITE_URL.rstrip("/") + path
 
 
 @dataclass(frozen=True)
@@ -175,16 +175,6 @@ def _spec(
     )
 
 
-def _open(name: str):
-    try:
-        return default_storage.open(name, "rb")
-    except FileNotFoundError:
-        # Say which stored file, never where the server keeps it.
-        raise ValidationError(
-            _("A file of this archive is missing from storage: %(name)s.") % {"name": name}
-        ) from None
-
-
 def describe(query: CatalogueQuery) -> dict:
     """The query's filters as plain strings, for the datasheet."""
     out = {"origin": query.origin} if query.origin != "any" else {}
@@ -225,7 +215,7 @@ def export_stream(
     now = timezone.now().replace(microsecond=0)
     language = translation.get_language() or settings.LANGUAGE_CODE
     spec = _spec(plan, created_at=now, url=site_url(reverse("image-list")), language=language)
-    stream = archive_stream(rows=plan.rows(), spec=spec, open_file=_open)
+    stream = archive_stream(rows=plan.rows(), spec=spec, open_file=open_stored)
     return f"pixgen-export-{now:%Y%m%d-%H%M%S}.zip", stream, plan.item_count
 
 
@@ -267,54 +257,10 @@ def export_create(
     return export
 
 
-def write_archive(stream, folder: str) -> tuple[str, str, int, Tally]:
-    """Drain an archive stream into a temporary file: (path, sha256, size, tally)."""
-    digest, size = hashlib.sha256(), 0
-    fd, path = tempfile.mkstemp(suffix=".zip", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            while True:
-                try:
-                    chunk = next(stream)
-                except StopIteration as done:
-                    tally = done.value
-                    break
-                digest.update(chunk)
-                size += len(chunk)
-                out.write(chunk)
-    except BaseException:
-        os.unlink(path)
-        raise
-    return path, digest.hexdigest(), size, tally
-
-
-def save_archive(path: str, name: str) -> str:
-    """Copy a finished temporary file into storage; a failed copy leaves nothing behind."""
-    saved = ""
-    try:
-        with open(path, "rb") as fh:
-            saved = default_storage.save(name, File(fh, name=os.path.basename(name)))
-    except BaseException:
-        if default_storage.exists(name):
-            default_storage.delete(name)
-        raise
-    return saved
-
-
 def export_build(*, export_id: int) -> Export | None:
     """Build an export's archive into storage. Idempotent: a finished export is left alone."""
     job_run(Export, export_id, _build, what="export")
     return Export.objects.filter(pk=export_id).first()
-
-
-def beating_open(run: JobRun):
-    """Open stored files for an archive, keeping the build's heartbeat while it reads them."""
-
-    def open_file(name: str):
-        run.require()
-        return _open(name)
-
-    return open_file
 
 
 def _build(run: JobRun) -> None:

@@ -17,17 +17,15 @@ from django.utils.translation import gettext as _
 from repository.exporting.archive import archive_stream, image_member
 from repository.exporting.spec import ArchiveSpec
 from repository.models import LesionImage, Release, ReleaseItem, User
-from repository.services.catalogue import CatalogueQuery
-from repository.services.exports import (
-    _open,
+from repository.services.archives import (
     beating_open,
-    catalogue_rows,
-    ordered_rows,
+    open_stored,
     save_archive,
     site_url,
-    source_notes,
     write_archive,
 )
+from repository.services.catalogue import CatalogueQuery
+from repository.services.exports import catalogue_rows, ordered_rows, source_notes
 from repository.services.permissions import require_moderator
 from repository.services.release_checks import (
     SPLIT_COLUMNS,
@@ -190,7 +188,7 @@ def release_stream(release: Release, splits=None, open_file=None):
         ),
         file_url=lambda path: site_url(reverse("release-file", args=[tag, path])),
     )
-    return archive_stream(rows=merged, spec=spec, open_file=open_file or _open)
+    return archive_stream(rows=merged, spec=spec, open_file=open_file or open_stored)
 
 
 def release_build(*, release_id: int) -> Release | None:

@@ -1,6 +1,8 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from .trained_model import TrainedModel
+
 
 class ClassifierModelQuerySet(models.QuerySet):
     def ready(self):
@@ -14,7 +16,7 @@ class ClassifierModelQuerySet(models.QuerySet):
         return self.ready().of_task(task).order_by("-created_at", "-id").first()
 
 
-class ClassifierModel(models.Model):
+class ClassifierModel(TrainedModel):
     """A trained lesion classifier: weights, the data snapshot and exact split, settings, metrics.
 
     Created as TRAINING when its job starts; READY only once weights and metrics are stored."""
@@ -28,7 +30,6 @@ class ClassifierModel(models.Model):
         READY = "ready", _("Ready")
         FAILED = "failed", _("Failed")
 
-    version = models.CharField(_("version"), max_length=32, unique=True)
     task = models.CharField(_("task"), max_length=16, choices=Task.choices)
     with_synthetic = models.BooleanField(_("with synthetic images"), default=False)
     # {"methods": [...], "model_versions": [...]}: which approved synthetic images were added.
@@ -36,13 +37,7 @@ class ClassifierModel(models.Model):
     status = models.CharField(
         max_length=16, choices=Status.choices, default=Status.TRAINING, db_index=True
     )
-    config = models.JSONField(default=dict, blank=True)
-    # Record uids, their fingerprint, counts and the exact train/test split.
-    data_snapshot = models.JSONField(default=dict, blank=True)
-    weights = models.FileField(_("weights"), max_length=255, blank=True)
-    metrics = models.JSONField(default=dict, blank=True)
-    wall_seconds = models.FloatField(null=True, blank=True)
-    device = models.CharField(max_length=32, blank=True)
+    # data_snapshot: record uids, their fingerprint, counts and the exact train/test split.
     error = models.TextField(blank=True)
     job = models.ForeignKey(
         "synthesis.SynthesisJob",
@@ -51,15 +46,11 @@ class ClassifierModel(models.Model):
         on_delete=models.SET_NULL,
         related_name="classifier_models",
     )
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     objects = ClassifierModelQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]
-
-    def __str__(self) -> str:
-        return self.version
 
     @property
     def is_ready(self) -> bool:

@@ -1,13 +1,15 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from .trained_model import TrainedModel
+
 
 class GanModelQuerySet(models.QuerySet):
     def ready(self):
         return self.filter(status=GanModel.Status.READY)
 
 
-class GanModel(models.Model):
+class GanModel(TrainedModel):
     """A conditional DCGAN version: data snapshot, hyper-parameters, checkpoints and metrics.
 
     The row exists from the start of training (status training, holding the last checkpoint
@@ -19,26 +21,18 @@ class GanModel(models.Model):
         READY = "ready", _("Ready")
         FAILED = "failed", _("Failed")
 
-    version = models.CharField(_("version"), max_length=32, unique=True)
     status = models.CharField(
         max_length=16, choices=Status.choices, default=Status.TRAINING, db_index=True
     )
     image_size = models.PositiveSmallIntegerField(_("image size"))
-    hyperparameters = models.JSONField(default=dict, blank=True)
-    # Which images (repository ids and synthetic ids) and a fingerprint of their pixels.
-    data_snapshot = models.JSONField(default=dict, blank=True)
     condition_space = models.JSONField(default=dict, blank=True)
     checkpoint = models.FileField(_("last training checkpoint"), max_length=255, blank=True)
-    weights = models.FileField(_("final weights"), max_length=255, blank=True)
     sample_grid = models.FileField(_("latest sample grid"), max_length=255, blank=True)
     loss_plot = models.FileField(_("loss curves"), max_length=255, blank=True)
     history = models.JSONField(default=list, blank=True)
-    metrics = models.JSONField(default=dict, blank=True)
     step = models.PositiveIntegerField(default=0)
-    wall_seconds = models.FloatField(default=0.0)
-    device = models.CharField(max_length=32, blank=True)
+    wall_seconds = models.FloatField(default=0.0)  # summed over resumed runs
     error = models.TextField(blank=True)
-    heartbeat_at = models.DateTimeField(null=True, blank=True)
     job = models.ForeignKey(
         "synthesis.SynthesisJob",
         null=True,
@@ -46,7 +40,6 @@ class GanModel(models.Model):
         on_delete=models.SET_NULL,
         related_name="gan_models",
     )
-    created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     objects = GanModelQuerySet.as_manager()
@@ -54,13 +47,10 @@ class GanModel(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
 
-    def __str__(self) -> str:
-        return self.version
-
     @property
     def is_ready(self) -> bool:
         return self.status == self.Status.READY
 
     @property
     def steps(self) -> int:
-        return int(self.hyperparameters.get("steps") or 0)
+        return int(self.config.get("steps") or 0)

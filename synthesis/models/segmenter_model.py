@@ -1,6 +1,8 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from .trained_model import TrainedModel
+
 
 class SegmenterModelQuerySet(models.QuerySet):
     def active(self):
@@ -19,18 +21,10 @@ class SegmenterModelQuerySet(models.QuerySet):
         return self.active().filter(beats_shipped=True).by_val_dice().first()
 
 
-class SegmenterModel(models.Model):
-    """A trained U-Net lesion segmenter: checkpoint, data snapshot, hyper-parameters, metrics."""
+class SegmenterModel(TrainedModel):
+    """A trained U-Net lesion segmenter (the weights are its checkpoint bundle)."""
 
-    version = models.CharField(_("version"), max_length=32, unique=True)
-    checkpoint = models.FileField(_("checkpoint"), max_length=255)
-    # Which images (ids and a fingerprint of their pixels and masks) it was trained on.
-    data_snapshot = models.JSONField(default=dict, blank=True)
-    hyperparameters = models.JSONField(default=dict, blank=True)
-    metrics = models.JSONField(default=dict, blank=True)
     val_dice = models.FloatField(_("validation Dice"), null=True, blank=True, db_index=True)
-    wall_seconds = models.FloatField(null=True, blank=True)
-    device = models.CharField(max_length=32, blank=True)
     job = models.ForeignKey(
         "synthesis.SynthesisJob",
         null=True,
@@ -43,12 +37,8 @@ class SegmenterModel(models.Model):
     # split): {"images", "candidate": {...}, "shipped": {...}, "shipped_version"}.
     comparison = models.JSONField(_("comparison with the shipped model"), default=dict, blank=True)
     beats_shipped = models.BooleanField(_("beats the shipped model"), default=False)
-    created_at = models.DateTimeField(auto_now_add=True)
 
     objects = SegmenterModelQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]
-
-    def __str__(self) -> str:
-        return self.version

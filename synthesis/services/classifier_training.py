@@ -106,6 +106,7 @@ def _allocate(job: SynthesisJob, task: str) -> ClassifierModel:
         synthetic_selection=params.get("synthetic_selection") or {},
         config=params.get("config") or {},
         job=job,
+        created_by=job.created_by,
     )
 
 
@@ -175,7 +176,7 @@ def _train(run: JobRun, model: ClassifierModel, device) -> ClassifierModel | Non
     }
     buffer = io.BytesIO()
     save_classifier(trained, buffer)
-    name, _digest = weights_store(f"classifiers/{model.version}.pt", buffer.getvalue())
+    name, digest = weights_store(f"classifiers/{model.version}.pt", buffer.getvalue())
     try:
         with transaction.atomic():
             ClassifierModel.objects.filter(pk=model.pk).update(
@@ -183,6 +184,7 @@ def _train(run: JobRun, model: ClassifierModel, device) -> ClassifierModel | Non
                 config=trained.config,
                 data_snapshot=snapshot,
                 weights=name,
+                weights_sha256=digest,
                 metrics=trained.metrics,
                 wall_seconds=time.perf_counter() - started,
                 device=str(trained.metrics.get("device", "")),

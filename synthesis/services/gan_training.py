@@ -28,6 +28,7 @@ from synthesis.services.job_harness import (
     job_requeue,
     job_run,
     model_version_create,
+    weights_store,
 )
 from synthesis.services.permissions import require_moderator
 
@@ -98,11 +99,11 @@ def _create_version(job, config: GanConfig, snapshot: dict, device: str) -> GanM
         GanModel,
         prefix="dcgan",
         image_size=config.image_size,
-        hyperparameters=config.as_dict(),
+        config=config.as_dict(),
         data_snapshot=snapshot,
         device=device,
-        heartbeat_at=timezone.now(),
         job=job,
+        created_by=job.created_by,
     )
 
 
@@ -187,10 +188,7 @@ def _train(run: JobRun, model, records, config, resume, device):
     started, base_wall = time.monotonic(), model.wall_seconds
 
     def beat() -> dict:
-        return {
-            "heartbeat_at": timezone.now(),
-            "wall_seconds": base_wall + time.monotonic() - started,
-        }
+        return {"wall_seconds": base_wall + time.monotonic() - started}
 
     def progress(event: dict) -> None:
         fields = beat()
@@ -266,9 +264,8 @@ def _complete(run: JobRun, model, records, trained, device) -> GanModel:
     wall = GanModel.objects.filter(pk=model.pk).values_list("wall_seconds", flat=True)[0]
     written: list[str] = []
     try:
-        written.append(
-            default_storage.save(f"gans/{model.version}/model.pt", ContentFile(buffer.getvalue()))
-        )
+        name, digest = weights_store(f"gans/{model.version}/model.pt", buffer.getvalue())
+        written.append(name)
         written.append(default_storage.save(f"gans/{model.version}/losses.png", ContentFile(plot)))
         with transaction.atomic():
             if not run.beat(force=True):
@@ -276,6 +273,7 @@ def _complete(run: JobRun, model, records, trained, device) -> GanModel:
             GanModel.objects.filter(pk=model.pk).update(
                 status=Ready.READY,
                 weights=written[0],
+                weights_sha256=digest,
                 loss_plot=written[1],
                 condition_space=trained.conditions.to_dict(),
                 history=trained.history,

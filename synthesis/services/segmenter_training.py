@@ -188,15 +188,16 @@ def _store(
     run: JobRun, trained, metrics, snapshot, checkpoint: bytes, comparison
 ) -> SegmenterModel:
     snapshot = {**snapshot, "data_fingerprint": metrics.get("data_fingerprint")}
-    name, _digest = weights_store(f"segmenters/job-{run.pk}.pt", checkpoint)
+    name, digest = weights_store(f"segmenters/job-{run.pk}.pt", checkpoint)
     try:
         with transaction.atomic():
             model = model_version_create(
                 SegmenterModel,
                 prefix="unet",
-                checkpoint=name,
+                weights=name,
+                weights_sha256=digest,
                 data_snapshot=snapshot,
-                hyperparameters=trained.config.as_dict(),
+                config=trained.config.as_dict(),
                 metrics=metrics,
                 val_dice=metrics.get("val_dice"),
                 wall_seconds=metrics.get("wall_seconds"),
@@ -204,6 +205,7 @@ def _store(
                 job=run.row,
                 comparison=comparison,
                 beats_shipped=comparison["beats"],
+                created_by=run.row.created_by,
             )
             run.progress(version=model.version, val_dice=model.val_dice)
             if not run.succeed():

@@ -23,12 +23,12 @@ _lock = threading.Lock()
 
 
 def _load(row: SegmenterModel):
-    key = (row.pk, row.checkpoint.name)
+    key = (row.pk, row.weights.name)
     with _lock:
         if key not in _cache:
             from synthesis.ml.segmentation_training import load_checkpoint
 
-            _cache[key] = load_checkpoint(read_stored(row.checkpoint.name))
+            _cache[key] = load_checkpoint(read_stored(row.weights.name))
         return _cache[key]
 
 

@@ -16,9 +16,9 @@ from PIL import Image
 from repository.exporting.archive import archive_stream
 from repository.exporting.spec import ArchiveSpec
 from repository.models import Export
+from repository.services.archives import open_stored as _open
 from repository.services.catalogue import catalogue_query
 from repository.services.exports import (
-    _open,
     catalogue_rows,
     export_create,
     export_plan,
@@ -316,7 +316,7 @@ def test_a_failing_build_leaves_no_file_and_a_failed_status(catalogue, researche
             raise OSError("storage went away")
         return default_storage.open(name, "rb")
 
-    monkeypatch.setattr("repository.services.exports._open", flaky)
+    monkeypatch.setattr("repository.services.archives.open_stored", flaky)
     with pytest.raises(OSError):
         build_export_task(export.pk)
     export.refresh_from_db()

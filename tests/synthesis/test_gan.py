@@ -63,7 +63,7 @@ def test_a_training_job_stores_a_ready_version_with_snapshot_metrics_and_files(
     assert model.version == "dcgan-0001" and model.status == GanModel.Status.READY
     assert model.step == 4 and model.device == "cpu" and model.wall_seconds > 0
     assert [pk for pk, _sha in model.data_snapshot["images"]] == sorted(i.pk for i in public_images)
-    assert model.hyperparameters["g_width"] == 8 and len(model.history) == 4
+    assert model.config["g_width"] == 8 and len(model.history) == 4
     for name in (model.weights, model.checkpoint, model.sample_grid, model.loss_plot):
         assert default_storage.exists(name.name)
     metrics = model.metrics

@@ -35,9 +35,9 @@ def train(moderator, **config) -> SegmenterModel:
 def test_a_trained_segmenter_is_stored_as_a_version_with_its_provenance(moderator, masked_images):
     model = train(moderator)
     assert model.version == "unet-0001" and 0 <= model.val_dice <= 1
-    assert default_storage.exists(model.checkpoint.name)
+    assert default_storage.exists(model.weights.name)
     assert model.data_snapshot["image_ids"] == sorted(i.pk for i in masked_images)
-    assert model.hyperparameters["image_size"] == 64 and model.device == "cpu"
+    assert model.config["image_size"] == 64 and model.device == "cpu"
     job = SynthesisJob.objects.get(pk=model.job_id)
     assert job.status == SynthesisJob.Status.SUCCEEDED
     assert job.progress["version"] == "unet-0001" and job.progress["epoch"] == 1
@@ -81,7 +81,7 @@ def test_a_broken_promoted_checkpoint_falls_back_to_the_shipped_model(moderator,
     from django.core.files.base import ContentFile
 
     broken = default_storage.save("segmenters/broken.pt", ContentFile(b"not a checkpoint"))
-    SegmenterModel.objects.filter(pk=model.pk).update(checkpoint=broken, beats_shipped=True)
+    SegmenterModel.objects.filter(pk=model.pk).update(weights=broken, beats_shipped=True)
     assert segmenter_default().version == SHIPPED_VERSION
 
 

@@ -1,7 +1,8 @@
 import time
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
+from django.db import InterfaceError, OperationalError, connection
 
 from synthesis.services.job_harness import jobs_sweep
 
@@ -23,7 +24,16 @@ class Command(BaseCommand):
 
     def handle(self, *args, **opts):
         while True:
-            sent = jobs_sweep()
+            try:
+                sent = jobs_sweep()
+            except (OperationalError, InterfaceError) as exc:
+                if not opts["loop"]:
+                    raise CommandError(f"The database is unreachable: {exc}") from None
+                # The database restarted or dropped us: reconnect on the next sweep.
+                connection.close()
+                self.stderr.write(f"sweep skipped, the database is unreachable: {exc}")
+                time.sleep(max(1, opts["every"]))
+                continue
             if sent or not opts["loop"]:
                 summary = ", ".join(f"{n} {name}" for name, n in sent.items()) or "nothing"
                 self.stdout.write(f"dispatched: {summary}")
