@@ -1,7 +1,8 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from repository.api import downloads, jobs, metadata_csv, tone, views
+from repository.api import downloads, metadata_csv, tone, views
+from synthesis.api import jobs
 
 urlpatterns = [
     path("images/", views.CatalogueList.as_view(), name="api-image-list"),

@@ -209,3 +209,16 @@ def catalogue_query(params, *, extra_control: set[str] = frozenset()) -> Catalog
             {"origin": _("method and model_version apply to synthetic images only.")}
         )
     return query
+
+
+def catalogue_public_real(filters: dict):
+    """Public real images matching catalogue filters given as plain values (a Diagnosis, a
+    type, an id…): the one read path of the gallery and job selection, as of the API and
+    exports. Bad values raise ValidationError like any catalogue query."""
+    params = {
+        name: getattr(value, "code", value)
+        for name, value in filters.items()
+        if value not in (None, "")
+    }
+    params = {name: str(value) for name, value in params.items()}
+    return catalogue_query({**params, "origin": "real"}).querysets()["real"]

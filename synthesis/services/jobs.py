@@ -7,8 +7,9 @@ from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from repository.models import Diagnosis, LesionImage
+from repository.models import Diagnosis
 from repository.numbers import ascii_whole
+from repository.services.catalogue import catalogue_public_real
 from synthesis.ml.fitzpatrick import parse_type
 from synthesis.models import JobItem, StyleTemplate, SynthesisJob
 from synthesis.services.job_harness import job_dispatch, job_requeue, stale_after
@@ -32,21 +33,14 @@ def max_job_items() -> int:
 
 def images_select(*, image_filter: dict | None = None, image_ids=None):
     """Public images matching the image list's filters and/or an explicit list of ids."""
-    images = LesionImage.objects.public()
-    values = _filter_check(image_filter)
-    if "diagnosis" in values:
-        diagnosis = values["diagnosis"]
-        if isinstance(diagnosis, Diagnosis):
-            images = images.filter(diagnosis=diagnosis)
-        else:
-            images = images.filter(diagnosis__code=diagnosis)
-    for key in ("fitzpatrick", "body_site", "modality"):
-        if key in values:
-            images = images.filter(**{key: values[key]})
-    if "request" in values:
-        images = images.filter(request_id=values["request"])
+    # Checked here for the job's own messages, then read through the catalogue like the
+    # gallery, the API and exports.
+    images = catalogue_public_real(_filter_check(image_filter))
     if image_ids:
-        ids = [int(i) for i in image_ids]
+        try:
+            ids = [int(i) for i in image_ids]
+        except (TypeError, ValueError):
+            raise ValidationError({"image_ids": _("Image ids are whole numbers.")}) from None
         images = images.filter(pk__in=ids)
         missing = sorted(set(ids) - set(images.values_list("pk", flat=True)))
         if missing:

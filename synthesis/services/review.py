@@ -64,6 +64,13 @@ def review_queue_next(*, user, after: SyntheticImage | None = None, **filters):
     return images.first()
 
 
+def review_following(*, user, after: SyntheticImage, **filters) -> SyntheticImage | None:
+    """The item a reviewer sees after this one: the next in their queue, wrapping round to
+    the first; None when the queue is empty."""
+    following = review_queue_next(user=user, after=after, **filters)
+    return following or review_queue_next(user=user, **filters)
+
+
 def outcome(decisions: list[bool], *, required: int, rule: str) -> str:
     """The status a set of approve (True) / reject (False) decisions gives an item."""
     if len(decisions) < required:

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from repository.views.common import apply_errors
-from synthesis.blind_forms import BlindJudgementForm, BlindStartForm
+from synthesis.forms.blind_review import BlindJudgementForm, BlindStartForm
 from synthesis.models import BlindJudgement, BlindSession
 from synthesis.services import blind_review as svc
 from synthesis.services.review import require_reviewer

@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from repository.views.common import apply_errors
-from synthesis.classifier_forms import AuditForm, TrainClassifierForm
+from synthesis.forms.classifiers import AuditForm, TrainClassifierForm
 from synthesis.models import ClassifierModel, SynthesisJob
 from synthesis.services.audit_upload import audit_job_create
 from synthesis.services.classifier_training import classifier_train_job_create

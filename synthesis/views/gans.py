@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from repository.views.common import apply_errors
-from synthesis.gan_forms import GenerateForm, TrainGanForm
+from synthesis.forms.gans import GenerateForm, TrainGanForm
 from synthesis.ml.dcgan.conditions import ConditionSpace
 from synthesis.ml.dcgan.plots import plot_losses
 from synthesis.ml.plot_theme import theme_name

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from repository.views.common import apply_errors
-from synthesis.forms import ToneJobForm
+from synthesis.forms.jobs import ToneJobForm
 from synthesis.models import JobItem, SynthesisJob
 from synthesis.services.jobs import (
     images_select,

@@ -13,9 +13,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from repository.views.common import apply_errors
-from synthesis.blind_forms import BlindStartForm
+from synthesis.forms.blind_review import BlindStartForm
+from synthesis.forms.review import ReviewFilterForm, ReviewForm, SettleForm
 from synthesis.models import SyntheticImage
-from synthesis.review_forms import ReviewFilterForm, ReviewForm, SettleForm
 from synthesis.services import review as svc
 from synthesis.services.targets import target_label
 
@@ -79,8 +79,7 @@ def review_item(request, pk: int):
                 status = 403
             else:
                 messages.success(request, _("Review saved."))
-                following = svc.review_queue_next(user=request.user, after=synthetic, **filters)
-                following = following or svc.review_queue_next(user=request.user, **filters)
+                following = svc.review_following(user=request.user, after=synthetic, **filters)
                 if following is None:
                     return redirect(_with_query(reverse("synthesis-review-queue"), query))
                 return redirect(

@@ -5,7 +5,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from synthesis.forms import TrainSegmenterForm
+from synthesis.forms.segmenters import TrainSegmenterForm
 from synthesis.models import SegmenterModel, SynthesisJob
 from synthesis.services.segmenter_training import segmenter_train_job_create
 from synthesis.views.common import require_moderator, require_staff

@@ -9,7 +9,7 @@ from django.views.decorators.http import require_POST
 from repository.models import LesionImage
 from repository.services.ingest import read_limited
 from repository.views.common import apply_errors
-from synthesis.forms import StyleTemplateForm
+from synthesis.forms.templates import StyleTemplateForm
 from synthesis.models import StyleTemplate
 from synthesis.services.templates import (
     style_template_create_from_crop,

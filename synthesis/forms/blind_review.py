@@ -3,7 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from synthesis.review_forms import REALISM, YES_NO, _yes
+from synthesis.forms.review import REALISM, YES_NO, _yes
 from synthesis.services.blind_review import MAX_SIZE, MIN_SIZE
 
 
