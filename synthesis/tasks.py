@@ -92,6 +92,13 @@ def train_augmentation_task(job_id: int) -> None:
         raise
 
 
+@shared_task(soft_time_limit=TONE_JOB_SOFT_LIMIT, time_limit=TONE_JOB_SOFT_LIMIT + 120)
+def remeasure_tone_task(job_id: int) -> None:
+    from synthesis.services.remeasure import remeasure_run
+
+    remeasure_run(job_id=job_id)
+
+
 @shared_task(soft_time_limit=300, time_limit=330)
 def sweep_jobs_task() -> None:
     jobs_sweep()
@@ -105,6 +112,7 @@ TASKS = {
     SynthesisJob.Kind.GENERATE: generate_task,
     SynthesisJob.Kind.AUDIT: run_audit_task,
     SynthesisJob.Kind.EVALUATE_AUGMENTATION: train_augmentation_task,
+    SynthesisJob.Kind.REMEASURE_TONE: remeasure_tone_task,
 }
 
 

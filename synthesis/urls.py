@@ -23,6 +23,7 @@ urlpatterns = [
     path("jobs/<int:pk>/progress.json", jobs.job_progress, name="synthesis-job-progress"),
     path("jobs/<int:pk>/cancel/", jobs.job_cancel_view, name="synthesis-job-cancel"),
     path("jobs/<int:pk>/retry/", jobs.job_retry_view, name="synthesis-job-retry"),
+    path("jobs/remeasure/", jobs.remeasure_view, name="synthesis-remeasure"),
     path(
         "jobs/<int:pk>/items/<int:item_pk>/remove/",
         jobs.item_remove_view,

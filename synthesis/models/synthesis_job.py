@@ -29,6 +29,7 @@ class SynthesisJob(JobState):
         TRAIN_CLASSIFIER = "train_classifier", _("Train a lesion classifier")
         AUDIT = "audit", _("Bias audit of a classifier")
         EVALUATE_AUGMENTATION = "evaluate_augmentation", _("Augmentation experiment")
+        REMEASURE_TONE = "remeasure_tone", _("Re-measure the skin tone of all images")
 
     class Status(models.TextChoices):
         QUEUED = "queued", _("Queued")

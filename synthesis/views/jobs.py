@@ -20,6 +20,7 @@ from synthesis.services.jobs import (
     job_item_remove,
     job_items_retry,
 )
+from synthesis.services.remeasure import remeasure_job_create
 from synthesis.services.targets import target_label
 from synthesis.views.common import require_staff
 
@@ -185,6 +186,20 @@ def job_retry_view(request, pk: int):
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     return redirect("synthesis-job-detail", pk=pk)
+
+
+@login_required
+@require_POST
+def remeasure_view(request):
+    """A moderator re-measures every analysed image's skin tone, as a job with progress."""
+    require_staff(request)
+    try:
+        job = remeasure_job_create(user=request.user)
+    except (ValidationError, PermissionDenied) as exc:
+        messages.error(request, " ".join(getattr(exc, "messages", None) or [str(exc)]))
+        return redirect("synthesis-jobs")
+    messages.success(request, _("Job #%(id)s re-measures every image.") % {"id": job.pk})
+    return redirect("synthesis-job-detail", pk=job.pk)
 
 
 @login_required
