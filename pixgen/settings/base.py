@@ -218,8 +218,8 @@ PIXGEN_GAN_EVAL_PER_CONDITION = env_int("PIXGEN_GAN_EVAL_PER_CONDITION", 16, min
 # dispatch is sent again; a job that takes its worker down this many times is failed.
 PIXGEN_JOB_STALE_SECONDS = env_int(
     "PIXGEN_JOB_STALE_SECONDS",
-    env_int("PIXGEN_GAN_HEARTBEAT_STALE_SECONDS", 120, minimum=10),
-    minimum=10,
+    env_int("PIXGEN_GAN_HEARTBEAT_STALE_SECONDS", 120, minimum=2),
+    minimum=2,  # must outlast a few heartbeats (one every 2 s); tests use 4
 )
 PIXGEN_JOB_REDISPATCH_SECONDS = env_int("PIXGEN_JOB_REDISPATCH_SECONDS", 900, minimum=30)
 PIXGEN_JOB_MAX_ATTEMPTS = env_int("PIXGEN_JOB_MAX_ATTEMPTS", 3, minimum=1)

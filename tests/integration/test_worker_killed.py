@@ -82,6 +82,7 @@ def kill_mid_run(start, model, pk: int, running) -> None:
     first = start()
 
     def mid_run():
+        assert first.poll() is None, "the worker exited; see its log in PIXGEN_TEST_TMP"
         row = model.objects.get(pk=pk)
         assert row.status not in ("succeeded", "failed"), f"finished before the kill: {row.error}"
         return row.status == "running" and running(row)

@@ -133,7 +133,7 @@ def test_a_failed_build_can_be_run_again(catalogue, moderator, client, monkeypat
     def broken(name):
         raise OSError("disk full")
 
-    monkeypatch.setattr("repository.services.releases._open", broken)
+    monkeypatch.setattr("repository.services.archives.open_stored", broken)
     with pytest.raises(OSError):
         build_release_task(release.pk)
     release.refresh_from_db()
