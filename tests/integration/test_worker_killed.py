@@ -13,13 +13,9 @@ from pathlib import Path
 import pytest
 from django.db.models import Count
 
-from repository.models import Export, Release
-from repository.services.exports import export_create
 from repository.services.moderation import image_publish
-from repository.services.releases import release_cut
 from synthesis.models import (
     ClassifierModel,
-    GanModel,
     JobItem,
     SegmenterModel,
     SynthesisJob,
@@ -27,7 +23,6 @@ from synthesis.models import (
 )
 from synthesis.services import job_harness
 from synthesis.services.classifier_training import classifier_train_job_create
-from synthesis.services.gan_training import gan_train_job_create
 from synthesis.services.jobs import job_create_tone_transfer
 from synthesis.services.segmenter_training import segmenter_train_job_create
 from tests.conftest import ROOT, _worker_database_url, demo_rows, ingest, wait_for
@@ -176,47 +171,3 @@ def test_a_classifier_training_job_is_taken_over(kill_queue, moderator):
         if job.status == SynthesisJob.Status.SUCCEEDED
         else ClassifierModel.Status.FAILED
     )
-
-
-def test_a_dcgan_training_job_resumes_its_version(kill_queue, moderator):
-    public(moderator, 4)
-    config = {
-        "image_size": 64,
-        "latent_dim": 16,
-        "g_width": 8,
-        "d_width": 8,
-        "batch_size": 4,
-        "steps": 200,
-        "log_every": 1,
-        "sample_every": 50,
-        "checkpoint_every": 5,
-    }
-    job = gan_train_job_create(
-        user=moderator,
-        config=config,
-        evaluation={"baseline_steps": 2, "encoder_steps": 2, "per_condition": 2},
-    )
-    kill_mid_run(
-        kill_queue, SynthesisJob, job.pk, lambda row: (row.progress or {}).get("checkpoint_step")
-    )
-    job = finished(SynthesisJob, job.pk)
-    assert job.status == SynthesisJob.Status.SUCCEEDED, job.error
-    version = GanModel.objects.get(job=job)
-    assert version.status == GanModel.Status.READY and version.step == 200
-
-
-def test_an_export_build_is_taken_over(kill_queue, moderator, settings):
-    public(moderator, 12)
-    export = export_create(user=moderator, params={}, augment="flip,rotate", layout="imagefolder")
-    kill_mid_run(kill_queue, Export, export.pk, lambda row: True)
-    planned = export.item_count
-    export = finished(Export, export.pk)
-    assert export.status == Export.Status.SUCCEEDED and export.item_count == planned
-
-
-def test_a_release_build_is_taken_over(kill_queue, moderator):
-    public(moderator, 12)
-    release = release_cut(moderator=moderator, tag="2026.11", title="Killed mid-build")
-    kill_mid_run(kill_queue, Release, release.pk, lambda row: True)
-    release = finished(Release, release.pk)
-    assert release.status == Release.Status.SUCCEEDED and release.item_count == 12

@@ -250,12 +250,13 @@ def test_a_moderator_queues_training_from_the_form(
     assert bad.status_code == 400 and not SynthesisJob.objects.exists()
     from unittest import mock
 
-    with mock.patch("synthesis.tasks.train_classifier_task.delay") as delay:
+    with mock.patch("synthesis.tasks.train_classifier_task.apply_async") as delay:
         delay.return_value.id = "task-1"
         with django_capture_on_commit_callbacks(execute=True):
             response = client.post(
                 url, {**form, "with_synthetic": "on", "methods": ["tone_transfer"]}
             )
     job = SynthesisJob.objects.get()
-    assert response.status_code == 302 and delay.call_args.args == (job.pk,)
+    assert response.status_code == 302 and delay.call_args.args == ((job.pk,),)
+    assert job.celery_task_id == "task-1" and job.dispatched_at is not None
     assert job.params["synthetic_selection"]["methods"] == ["tone_transfer"]

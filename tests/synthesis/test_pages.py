@@ -197,8 +197,12 @@ def test_cancel_remove_and_retry_buttons(client, moderator, public_images):
     assert "was cancelled" in response.content.decode()
     response = client.post(reverse("synthesis-job-cancel", args=[job.pk]), follow=True)
     assert "already finished" in response.content.decode()
+    # A cancelled item is queued again by Retry (the removed one stays removed).
     response = client.post(reverse("synthesis-job-retry", args=[job.pk]), follow=True)
-    assert "no failed items" in response.content.decode()
+    assert "1 items are queued again" in response.content.decode()
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert first.status == JobItem.Status.QUEUED and second.status == JobItem.Status.REMOVED
 
 
 def test_a_moderator_adds_a_template_by_upload_and_by_crop(client, moderator, public_images):

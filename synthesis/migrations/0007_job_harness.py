@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("synthesis", "0005_blinded_review"),
+        ("synthesis", "0006_audit_job"),
     ]
 
     operations = [

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("synthesis", "0007_trained_model_base"),
+        ("synthesis", "0008_trained_model_base"),
     ]
 
     operations = [
@@ -19,6 +19,7 @@ class Migration(migrations.Migration):
                     ("train_dcgan", "Train a conditional DCGAN"),
                     ("generate", "Generate images with a DCGAN"),
                     ("train_classifier", "Train a lesion classifier"),
+                    ("audit", "Bias audit of a classifier"),
                     ("remeasure_tone", "Re-measure the skin tone of all images"),
                 ],
                 max_length=32,
