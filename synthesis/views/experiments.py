@@ -16,7 +16,7 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_POST
 
 from repository.views.common import apply_errors
-from synthesis.classifier_forms import ExperimentForm
+from synthesis.forms.classifiers import ExperimentForm
 from synthesis.ml.fitzpatrick import GROUPS
 from synthesis.ml.plot_theme import theme_name
 from synthesis.models import AugmentationExperiment

@@ -17,7 +17,7 @@ def created_by_from_job(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("synthesis", "0007_job_harness"),
+        ("synthesis", "0010_job_harness"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("repository", "0007_near_duplicates_metadata_history"),
+        ("repository", "0009_segmentation_quality"),
     ]
 
     operations = [

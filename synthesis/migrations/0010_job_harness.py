@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("synthesis", "0006_audit_job"),
+        ("synthesis", "0009_tone_realism"),
     ]
 
     operations = [
