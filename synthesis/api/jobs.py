@@ -7,6 +7,7 @@ from rest_framework import permissions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from synthesis.ml.tone_transfer import DEFAULT_BACKEND
 from synthesis.models import SynthesisJob
 from synthesis.services.jobs import job_cancel, job_create_tone_transfer
 from synthesis.services.permissions import is_synthesis_staff
@@ -56,7 +57,7 @@ class ToneTransferJobInput(serializers.Serializer):
     image_ids = serializers.ListField(
         child=serializers.IntegerField(min_value=1, max_value=2**63 - 1), required=False
     )
-    backend = serializers.CharField(required=False, default="melanin")
+    backend = serializers.CharField(required=False, default=DEFAULT_BACKEND)
     backend_params = serializers.DictField(required=False)
     seed = serializers.IntegerField(required=False, default=0, min_value=0, max_value=2**31 - 1)
     # Per-type skin colour distributions ({"name": ..., "types": {"1": {...}, ..., "6": {...}}});

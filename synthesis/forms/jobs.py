@@ -10,12 +10,12 @@ from synthesis.ml.tone_transfer import BACKENDS, DEFAULT_BACKEND
 from synthesis.models import StyleTemplate
 
 BACKEND_LABELS = {
-    "melanin": _("melanin (default: adds epidermal melanin, keeps the lesion's texture)"),
+    "melanin": _("melanin (adds epidermal melanin, keeps the lesion's texture)"),
     "lab-stats": _("lab-stats (matches the skin's Lab statistics)"),
     "magenta": _("magenta (TF-Hub arbitrary image stylization; needs a model handle)"),
     "chromophore": _(
-        "chromophore (re-renders each pixel's melanin and blood through the skin model; "
-        "keeps lesions visible)"
+        "chromophore (default: re-renders each pixel's melanin and blood through the skin "
+        "model; keeps lesions visible)"
     ),
 }
 

@@ -329,7 +329,9 @@ def style_templates_load_defaults(*, user=None) -> list[StyleTemplate]:
     image = LesionImage.objects.filter(sha256=pixel_hash(source)).first()
     created = []
     for skin_type in missing:
-        rendered = transfer(rgb, mask, ToneTarget.for_fitzpatrick(skin_type), measure=False).image
+        rendered = transfer(
+            rgb, mask, ToneTarget.for_fitzpatrick(skin_type), backend="melanin", measure=False
+        ).image
         patch = np.ascontiguousarray(rendered[top : top + height, left : left + width])
         try:
             template = _save(

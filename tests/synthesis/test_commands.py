@@ -22,7 +22,7 @@ def test_transfer_tone_writes_the_image_and_prints_its_measurements(tmp_path, ca
         "transfer_tone", "--image", IMAGE, "--mask", MASK, "--fitzpatrick", "V", "--out", str(out)
     )
     result = json.loads(capsys.readouterr().out)
-    assert result["backend"] == "melanin" and result["target"]["fitzpatrick"] == 5
+    assert result["backend"] == "chromophore" and result["target"]["fitzpatrick"] == 5
     assert result["measurements"]["in_band"] is True
     assert Image.open(out).size == (600, 450)
 

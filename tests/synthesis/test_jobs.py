@@ -5,7 +5,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
-from synthesis.ml.tone_backends.melanin import CODE_VERSION as MELANIN_VERSION
+from synthesis.ml.tone_backends.chromophore import CODE_VERSION as CHROMOPHORE_VERSION
 from synthesis.models import JobItem, SynthesisJob, SyntheticImage
 from synthesis.services.jobs import (
     job_cancel,
@@ -31,7 +31,7 @@ def test_a_job_holds_every_selected_image_at_every_target(moderator, public_imag
     )
     assert job.status == SynthesisJob.Status.QUEUED and job.items_total == 4
     assert set(job.items.values_list("target_key", flat=True)) == {"fitzpatrick:5", "fitzpatrick:6"}
-    assert job.params["backend"] == "melanin"
+    assert job.params["backend"] == "chromophore"
 
 
 def test_the_image_list_filters_select_the_images(moderator, clinician, public_images):
@@ -110,7 +110,7 @@ def test_an_item_becomes_a_pending_synthetic_image_with_its_provenance(moderator
     synthetic = SyntheticImage.objects.get()
     assert synthetic.status == SyntheticImage.Status.PENDING_REVIEW
     assert synthetic.source_image == source and synthetic.job == job
-    assert synthetic.backend == "melanin" and synthetic.model_version == MELANIN_VERSION
+    assert synthetic.backend == "chromophore" and synthetic.model_version == CHROMOPHORE_VERSION
     assert synthetic.fitzpatrick == 5 and synthetic.target["kind"] == "fitzpatrick"
     assert synthetic.seed == 7 and synthetic.licence == source.licence
     assert synthetic.diagnosis_id == source.diagnosis_id and synthetic.body_site == source.body_site

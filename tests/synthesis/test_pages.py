@@ -5,7 +5,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from synthesis.ml.tone_backends.melanin import CODE_VERSION as MELANIN_VERSION
+from synthesis.ml.tone_backends.chromophore import CODE_VERSION as CHROMOPHORE_VERSION
 from synthesis.models import JobItem, StyleTemplate, SynthesisJob, SyntheticImage
 from synthesis.services.jobs import job_create_tone_transfer
 from synthesis.services.tone_transfer import tone_transfer_run_job
@@ -114,7 +114,7 @@ def test_the_job_page_shows_before_and_after(client, reviewer, finished_job):
     assert reverse("synthesis-image-file", args=[synthetic.pk, "thumbnail"]) in page
     assert "Fitzpatrick V" in page and "in the target band" in page
     detail = client.get(reverse("synthesis-image-detail", args=[synthetic.pk]))
-    assert detail.status_code == 200 and MELANIN_VERSION in detail.content.decode()
+    assert detail.status_code == 200 and CHROMOPHORE_VERSION in detail.content.decode()
     image = client.get(reverse("synthesis-image-file", args=[synthetic.pk, "image"]))
     assert image.status_code == 200 and image["Cache-Control"] == "private, no-store"
     assert client.get(reverse("synthesis-jobs")).status_code == 200
