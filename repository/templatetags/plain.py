@@ -55,6 +55,10 @@ METRIC_LABELS = {
     "auc": gettext_lazy("Area under the ROC curve"),
     "malignancy_auc": gettext_lazy("Malignancy: area under the ROC curve"),
     "ece": gettext_lazy("Calibration error (ECE)"),
+    "sensitivity_at_specificity": gettext_lazy("Sensitivity at fixed specificity"),
+    "sensitivity": gettext_lazy("Sensitivity at fixed specificity"),
+    "roc": gettext_lazy("ROC curve"),
+    "calibration": gettext_lazy("Calibration"),
 }
 
 
