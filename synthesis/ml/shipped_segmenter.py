@@ -9,7 +9,7 @@ from pathlib import Path
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 SHIPPED_VERSION = "isic2018-lite128-v1"
 SHIPPED_FILE = WEIGHTS_DIR / "isic2018-lite128-v1.pt"
-SHIPPED_SHA256 = "b1c4775019a0b0a9052e2e06f8b2d76f2c9b52dfe5f2c5fa019e6cf31d0dd2ab"
+SHIPPED_SHA256 = "0ab3fc01fe35bc25583d0dd71c44d27caa7c011f74b4501c0df68230003eae4c"
 
 _cache: dict[tuple[str, str], object] = {}
 _lock = threading.Lock()

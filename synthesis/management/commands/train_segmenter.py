@@ -26,6 +26,7 @@ class Command(BaseCommand):
         parser.add_argument("--lr", type=float, default=3e-3)
         parser.add_argument("--arch", default="lite", choices=("lite", "unet"))
         parser.add_argument("--seed", type=int, default=0)
+        parser.add_argument("--val-every", type=int, default=1, help="validate every N epochs")
         parser.add_argument(
             "--device", default=None, help="cpu, cuda or auto (default: cuda if any)"
         )
@@ -94,6 +95,7 @@ class Command(BaseCommand):
             "batch_size": opts["batch_size"],
             "lr": opts["lr"],
             "seed": opts["seed"],
+            "val_every": opts["val_every"],
         }
 
     def train_on_folders(self, opts) -> None:
