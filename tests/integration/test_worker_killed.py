@@ -13,7 +13,10 @@ from pathlib import Path
 import pytest
 from django.db.models import Count
 
+from repository.models import Export, Release
+from repository.services.exports import export_create
 from repository.services.moderation import image_publish
+from repository.services.releases import release_cut
 from synthesis.models import (
     ClassifierModel,
     JobItem,
@@ -171,3 +174,22 @@ def test_a_classifier_training_job_is_taken_over(kill_queue, moderator):
         if job.status == SynthesisJob.Status.SUCCEEDED
         else ClassifierModel.Status.FAILED
     )
+
+
+def test_an_export_build_is_taken_over(kill_queue, moderator, settings):
+    public(moderator, 12)
+    export = export_create(
+        user=moderator, params={}, augment="noise,blur,jpeg", layout="imagefolder"
+    )
+    kill_mid_run(kill_queue, Export, export.pk, lambda row: True)
+    planned = export.item_count
+    export = finished(Export, export.pk)
+    assert export.status == Export.Status.SUCCEEDED and export.item_count == planned
+
+
+def test_a_release_build_is_taken_over(kill_queue, moderator):
+    public(moderator, 12)
+    release = release_cut(moderator=moderator, tag="2026.11", title="Killed mid-build")
+    kill_mid_run(kill_queue, Release, release.pk, lambda row: True)
+    release = finished(Release, release.pk)
+    assert release.status == Release.Status.SUCCEEDED and release.item_count == 12
