@@ -10,7 +10,13 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from repository.models import LesionImage, User
-from repository.services.accounts import clinician_apply, clinician_decide, data_terms_accept
+from repository.services.accounts import (
+    api_token_issue,
+    api_token_revoke,
+    clinician_apply,
+    clinician_decide,
+    data_terms_accept,
+)
 from repository.services.batch_import import batch_import
 from repository.services.moderation import image_publish
 
@@ -30,9 +36,15 @@ DEMO_ACCOUNTS = [
     DemoAccount("moderator", "pixgen-moderator", "moderator"),
     DemoAccount("clinician", "pixgen-clinician", "contributor (verified clinician)"),
     DemoAccount("reviewer", "pixgen-reviewer", "reviewer (dermatologist SME)"),
+    # Publishing a synthetic image takes two independent reviews (PIXGEN_REVIEWS_REQUIRED).
+    DemoAccount("reviewer2", "pixgen-reviewer2", "second reviewer (dermatologist SME)"),
     DemoAccount("researcher", "pixgen-researcher", "researcher (API token)"),
     DemoAccount("applicant", "pixgen-applicant", "unverified user with a pending application"),
 ]
+
+
+DEMO_REVIEWERS = ("reviewer", "reviewer2")
+DEMO_TOKEN_NAME = "demo console"
 
 
 def _account(spec: DemoAccount) -> User:
@@ -69,16 +81,26 @@ def demo_accounts() -> dict[str, User]:
     if not moderator.is_moderator:
         moderator.is_moderator = moderator.is_staff = True
         moderator.save(update_fields=["is_moderator", "is_staff"])
-    reviewer = users["reviewer"]
-    if not reviewer.is_reviewer:
-        reviewer.is_reviewer = True
-        reviewer.save(update_fields=["is_reviewer"])
+    for name in DEMO_REVIEWERS:
+        reviewer = users[name]
+        if not reviewer.is_reviewer:
+            reviewer.is_reviewer = True
+            reviewer.save(update_fields=["is_reviewer"])
     _clinician(users["clinician"], moderator, verify=True)
-    _clinician(users["reviewer"], moderator, verify=True)
+    for name in DEMO_REVIEWERS:
+        _clinician(users[name], moderator, verify=True)
     _clinician(users["applicant"], moderator, verify=False)
     if not users["researcher"].is_researcher:
         data_terms_accept(user=users["researcher"])
     return users
+
+
+def demo_researcher_token(*, researcher: User) -> str:
+    """A fresh API token for the console (keys are stored hashed, so an old one cannot be
+    shown again); the previous console token is revoked."""
+    for token in researcher.api_tokens.active().filter(name=DEMO_TOKEN_NAME):
+        api_token_revoke(token=token, user=researcher)
+    return api_token_issue(user=researcher, name=DEMO_TOKEN_NAME)[1]
 
 
 def demo_images(

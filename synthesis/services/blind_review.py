@@ -72,11 +72,15 @@ def blind_compose(
             % {"size": size, "n": len(synthetic)}
         )
     pools = {}
+    used_as_source = {sources.get(pk) for pk in synthetic} - {None}
     for group in sorted(set(synthetic.values()) & set(real.values())):
         synth = sorted(pk for pk, g in synthetic.items() if g == group)
         reals = sorted(pk for pk, g in real.items() if g == group)
         rng.shuffle(synth)
         rng.shuffle(reals)
+        # Real images that are nobody's source first: one shown early would rule its own
+        # derivatives out of the session later.
+        reals.sort(key=lambda pk: pk in used_as_source)
         pools[group] = (synth, reals)
     pairs: list[tuple[int, int]] = []
     shown_real: set[int] = set()

@@ -67,3 +67,25 @@ def test_load_demo_is_idempotent(capsys):
     assert User.objects.get(username="moderator").is_moderator
     assert User.objects.get(username="clinician").is_verified_clinician
     assert User.objects.get(username="researcher").api_tokens.count() == 1
+    assert "Demo DCGAN demo-dcgan-1: already installed" in out
+    assert User.objects.get(username="reviewer2").is_reviewer
+    assert "reviewer2" in out  # run alone, it lists the accounts; rundemo lists them itself
+
+
+def test_rundemo_prints_accounts_and_token_then_the_address_last(capsys):
+    from repository.management.commands.rundemo import Command
+
+    Command()._print_accounts("pxg_demo_token", "127.0.0.1:8123", demo=True)
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[-1].startswith("PixGen is at http://127.0.0.1:8123/")
+    text = "\n".join(lines)
+    assert text.index("reviewer2") < text.index("pxg_demo_token") < text.index("PixGen is at")
+    assert "pixgen-researcher" in text
+
+
+def test_rundemo_waits_for_a_site_that_answers(live_server):
+    from repository.management.commands.rundemo import _probe_url, site_answers
+
+    assert site_answers(f"{live_server.url}/")
+    assert not site_answers("http://127.0.0.1:9/")  # nothing listens on the discard port
+    assert _probe_url("0.0.0.0:8000") == "http://127.0.0.1:8000/"
