@@ -83,7 +83,10 @@ def demo_gan_records(demo_dir: Path = DEMO_DIR, *, image_size: int = 64, seed: i
         records.append(ImageRecord(rgb, _conditions(row, own)))
         for target in TYPES:
             if target != own:
-                result = transfer(rgb, mask, ToneTarget.for_fitzpatrick(target), seed=seed)
+                # melanin: the backend the shipped weights were made with, whatever the default.
+                result = transfer(
+                    rgb, mask, ToneTarget.for_fitzpatrick(target), backend="melanin", seed=seed
+                )
                 records.append(ImageRecord(result.image, _conditions(row, target)))
     return records
 
