@@ -19,6 +19,7 @@ from repository.services.moderation import image_publish
 from repository.services.releases import release_cut
 from synthesis.models import (
     ClassifierModel,
+    GanModel,
     JobItem,
     SegmenterModel,
     SynthesisJob,
@@ -26,6 +27,7 @@ from synthesis.models import (
 )
 from synthesis.services import job_harness
 from synthesis.services.classifier_training import classifier_train_job_create
+from synthesis.services.gan_training import gan_train_job_create
 from synthesis.services.jobs import job_create_tone_transfer
 from synthesis.services.segmenter_training import segmenter_train_job_create
 from tests.conftest import ROOT, _worker_database_url, demo_rows, ingest, wait_for
@@ -193,3 +195,30 @@ def test_a_release_build_is_taken_over(kill_queue, moderator):
     kill_mid_run(kill_queue, Release, release.pk, lambda row: True)
     release = finished(Release, release.pk)
     assert release.status == Release.Status.SUCCEEDED and release.item_count == 12
+
+
+def test_a_dcgan_training_job_resumes_its_version(kill_queue, moderator):
+    public(moderator, 4)
+    config = {
+        "image_size": 64,
+        "latent_dim": 16,
+        "g_width": 8,
+        "d_width": 8,
+        "batch_size": 4,
+        "steps": 40,
+        "log_every": 1,
+        "sample_every": 20,
+        "checkpoint_every": 5,
+    }
+    job = gan_train_job_create(
+        user=moderator,
+        config=config,
+        evaluation={"baseline_steps": 2, "encoder_steps": 2, "per_condition": 2},
+    )
+    kill_mid_run(
+        kill_queue, SynthesisJob, job.pk, lambda row: (row.progress or {}).get("checkpoint_step")
+    )
+    job = finished(SynthesisJob, job.pk, timeout=600)
+    assert job.status == SynthesisJob.Status.SUCCEEDED, job.error
+    version = GanModel.objects.get(job=job)
+    assert version.status == GanModel.Status.READY and version.step == 40
