@@ -3,7 +3,7 @@
 Real images: ../shared/data/ham10000-small (280 HAM10000 images, 40 per diagnosis), with the
 Fitzpatrick type that PixGen's own skin-tone measurement gives each image (light skin mostly,
 as the data set is). Synthetic images: melanin-model tone transfers of the training lesions to
-types IV, V and VI (the bench treats them as approved; they are made once and cached). The
+types IV, V and VI at 100x75 (the bench treats them as approved; made once and cached). The
 experiment: ratios 0 and 3, 2 seeds, one split, one schedule, malignancy task.
 
 Run from the project root (niced, one thread unless measuring):
@@ -19,7 +19,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared/data/ham10000-small"
-SYNTHETIC_TYPES = (4, 5, 6)
+# (type, draw) per training image: one more than ratio 3 needs, since a few images have too
+# little healthy skin to transfer and give none.
+VARIANTS = ((4, 0), (5, 0), (6, 0), (6, 1))
+# Transfers run at half the data set's 200x150 (still above the 64 px the classifier trains at):
+# a quarter of the pixels, so preparing ~700 images takes minutes on a shared CPU, not an hour.
+TRANSFER_SIZE = (100, 75)
 
 
 def lesion_mask(record_id: str):
@@ -40,7 +45,9 @@ def measured_types(records, cache: Path) -> dict:
 
     path = cache / "fitzpatrick.json"
     known = json.loads(path.read_text()) if path.exists() else {}
-    for r in records:
+    for i, r in enumerate(records):
+        if i % 50 == 0:
+            print(f"measuring skin tone {i}/{len(records)}", flush=True)
         if r.record_id not in known:
             rgb = np.asarray(Image.open(r.image).convert("RGB"))
             tone = measure_skin_tone(rgb, lesion_mask=lesion_mask(r.record_id))
@@ -59,20 +66,33 @@ def tone_transferred(records, cache: Path, train_ids: set) -> list:
 
     folder = cache / "synthetic"
     folder.mkdir(parents=True, exist_ok=True)
-    out = []
-    for r in records:
+    out, skipped = [], set()
+    for i, r in enumerate(records):
+        if i % 25 == 0:
+            print(f"tone transfer {i}/{len(records)}", flush=True)
         if r.record_id not in train_ids:
             continue  # the runner would exclude them anyway: no work for nothing
-        for t in SYNTHETIC_TYPES:
-            path = folder / f"{r.record_id}-f{t}.png"
+        for t, draw in VARIANTS:
+            suffix = f"-s{draw}" if draw else ""
+            path = folder / f"{r.record_id}-f{t}{suffix}-{TRANSFER_SIZE[0]}.png"
             if not path.exists():
-                rgb = np.asarray(Image.open(r.image).convert("RGB"))
                 target = ToneTarget.for_fitzpatrick(t)
-                result = transfer(rgb, lesion_mask(r.record_id), target, seed=t)
+                seed = t + 10 * draw
+                try:
+                    img = Image.open(r.image).convert("RGB").resize(TRANSFER_SIZE)
+                    mask = Image.fromarray(lesion_mask(r.record_id)).resize(TRANSFER_SIZE)
+                    result = transfer(np.asarray(img), np.asarray(mask), target, seed=seed)
+                except ValueError:  # too little healthy skin at this size: try the full image
+                    rgb = np.asarray(Image.open(r.image).convert("RGB"))
+                    try:
+                        result = transfer(rgb, lesion_mask(r.record_id), target, seed=seed)
+                    except ValueError:
+                        skipped.add(r.record_id)
+                        break  # not gradable at all: this image gives no synthetic one
                 Image.fromarray(result.image).save(path)
             out.append(
                 LabelledImage(
-                    f"syn-{r.record_id}-f{t}",
+                    f"syn-{r.record_id}-f{t}{suffix}",
                     path,
                     dx=r.dx,
                     lesion_id=r.lesion_id,
@@ -80,6 +100,8 @@ def tone_transferred(records, cache: Path, train_ids: set) -> list:
                     synthetic=True,
                 )
             )
+    if skipped:
+        print(f"{len(skipped)} training image(s) too little skin to transfer: none made from them")
     return out
 
 
