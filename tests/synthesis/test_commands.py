@@ -100,7 +100,7 @@ def test_transfer_tone_with_a_magenta_handle_that_does_not_load(tmp_path, defaul
 def test_segment_writes_a_mask_with_the_classical_segmenter(tmp_path, capsys):
     out = tmp_path / "mask.png"
     call_command("segment", "--image", IMAGE, "--out", str(out), "--model", "classical")
-    assert "(classical)" in capsys.readouterr().out
+    assert "by classical" in capsys.readouterr().out
     mask = np.asarray(Image.open(out)) >= 128
     truth = np.asarray(Image.open(MASK)) >= 128
     from synthesis.ml.metrics import dice

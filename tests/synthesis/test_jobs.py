@@ -5,6 +5,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
+from synthesis.ml.shipped_segmenter import SHIPPED_VERSION
 from synthesis.ml.tone_backends.chromophore import CODE_VERSION as CHROMOPHORE_VERSION
 from synthesis.models import JobItem, SynthesisJob, SyntheticImage
 from synthesis.services.jobs import (
@@ -149,7 +150,8 @@ def test_an_image_without_a_mask_gets_one_computed(moderator, clinician):
     job = job_create_tone_transfer(user=moderator, targets=fitz(5), image_ids=[image.pk])
     tone_transfer_run_job(job_id=job.pk)
     synthetic = SyntheticImage.objects.get()
-    assert synthetic.params["mask"] == {"source": "computed", "segmenter": "classical"}
+    # A dermoscopic image with no mask is segmented by the default, the shipped model.
+    assert synthetic.params["mask"] == {"source": "computed", "segmenter": SHIPPED_VERSION}
 
 
 def _break_mask(image):
