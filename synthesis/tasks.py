@@ -9,7 +9,6 @@ from django.conf import settings
 
 from synthesis.models import SynthesisJob
 from synthesis.services.job_harness import jobs_sweep
-from synthesis.services.jobs import job_fail
 from synthesis.services.segmenter_training import segmenter_train_run
 from synthesis.services.tone_transfer import tone_transfer_run_job
 
@@ -85,11 +84,7 @@ def train_augmentation_task(job_id: int) -> None:
     from synthesis.services.augmentation import augmentation_experiment_run
 
     torch.set_num_threads(int(settings.PIXGEN_TRAINING_THREADS))
-    try:  # its service claims its own job; it marks the job failed here until it adopts job_run
-        augmentation_experiment_run(job_id=job_id)
-    except Exception as exc:
-        job_fail(job_id=job_id, reason=f"{type(exc).__name__}: {exc}")
-        raise
+    augmentation_experiment_run(job_id=job_id)
 
 
 @shared_task(soft_time_limit=TONE_JOB_SOFT_LIMIT, time_limit=TONE_JOB_SOFT_LIMIT + 120)

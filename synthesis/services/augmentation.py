@@ -5,7 +5,6 @@ the classifier registry, cancelled and resumed without training a finished run a
 import io
 import logging
 import tempfile
-import time
 import uuid
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,6 +20,7 @@ from django.utils.translation import gettext as _
 from synthesis.models import AugmentationExperiment, AugmentationRun, ClassifierModel, SynthesisJob
 from synthesis.services.classifier_records import catalogue_records, local_files
 from synthesis.services.files import delete_files
+from synthesis.services.job_harness import JobRun, job_dispatch, job_requeue, job_run
 from synthesis.services.permissions import require_moderator
 
 logger = logging.getLogger(__name__)
@@ -28,7 +28,6 @@ Status = SynthesisJob.Status
 KIND = SynthesisJob.Kind.EVALUATE_AUGMENTATION
 MAX_SEEDS = 20
 # How often a running experiment looks at its job for a cancel (seconds).
-STOP_CHECK_SECONDS = 1.0
 
 
 def _plan(*, task, ratios, seeds, epochs, config, start, pretrain_epochs):
@@ -176,11 +175,7 @@ def augmentation_experiment_create(
 def _enqueue(job: SynthesisJob) -> None:
     from synthesis.tasks import train_augmentation_task
 
-    def send():
-        result = train_augmentation_task.delay(job.pk)
-        SynthesisJob.objects.filter(pk=job.pk).update(celery_task_id=result.id or "")
-
-    transaction.on_commit(send)
+    job_dispatch(job, train_augmentation_task)
 
 
 def augmentation_experiment_resume(
@@ -192,11 +187,19 @@ def augmentation_experiment_resume(
         job = SynthesisJob.objects.select_for_update().get(pk=experiment.job_id)
         if job.status not in (Status.FAILED, Status.CANCELLED):
             raise ValidationError(_("Only a cancelled or failed experiment can be resumed."))
-        SynthesisJob.objects.filter(pk=job.pk).update(
-            status=Status.QUEUED, error="", finished_at=None
-        )
         if enqueue:
-            _enqueue(job)
+            from synthesis.tasks import train_augmentation_task
+
+            job_requeue(
+                SynthesisJob,
+                job.pk,
+                train_augmentation_task,
+                statuses=[Status.FAILED, Status.CANCELLED],
+            )
+        else:
+            SynthesisJob.objects.filter(pk=job.pk).update(
+                status=Status.QUEUED, error="", finished_at=None
+            )
     experiment.refresh_from_db()
     return experiment
 
@@ -322,17 +325,19 @@ def _allocate(experiment, **fields) -> ClassifierModel:
 def augmentation_experiment_run(
     *, job_id: int, device: str | None = None
 ) -> AugmentationExperiment | None:
-    """Claim the queued job and run what is not stored yet; SUCCEEDED with its report."""
-    claimed = SynthesisJob.objects.filter(pk=job_id, status=Status.QUEUED, kind=KIND).update(
-        status=Status.RUNNING, started_at=timezone.now()
+    """Claim the queued job (or take over a dead worker's) and run what is not stored yet;
+    SUCCEEDED with its report, FAILED with the reason on any error (the harness's rule)."""
+    if not SynthesisJob.objects.filter(pk=job_id, kind=KIND).exists():
+        return None
+    return job_run(
+        SynthesisJob,
+        job_id,
+        lambda run: _run(run, AugmentationExperiment.objects.get(job_id=job_id), device),
+        what="augmentation experiment",
     )
-    if not claimed:
-        return None  # running elsewhere, finished or cancelled
-    experiment = AugmentationExperiment.objects.get(job_id=job_id)
-    return _run(experiment, device)
 
 
-def _run(experiment: AugmentationExperiment, device) -> AugmentationExperiment | None:
+def _run(run: JobRun, experiment: AugmentationExperiment, device) -> AugmentationExperiment | None:
     from synthesis.ml.experiment.plan import ExperimentInputError, plan_from_dict, prepare
     from synthesis.ml.experiment.runner import (
         build_reports,
@@ -341,21 +346,12 @@ def _run(experiment: AugmentationExperiment, device) -> AugmentationExperiment |
         starting_point,
     )
 
-    job_id = experiment.job_id
     plan = plan_from_dict(experiment.plan)
-    last = [0.0, False]
-
-    def should_stop() -> bool:
-        if time.monotonic() - last[0] >= STOP_CHECK_SECONDS:
-            last[0] = time.monotonic()
-            last[1] = not SynthesisJob.objects.filter(pk=job_id, status=Status.RUNNING).exists()
-        return last[1]
+    should_stop = run.should_stop
 
     def progress(event: dict, phase: str = "training") -> None:
         keys = ("run", "runs", "ratio", "seed", "epoch", "epochs", "loss")
-        SynthesisJob.objects.filter(pk=job_id).update(
-            progress={"phase": phase, **{k: event[k] for k in keys if k in event}}
-        )
+        run.progress(phase=phase, **{k: event[k] for k in keys if k in event})
 
     with local_files() as fetch, _maybe_external(experiment.external) as ext_paths:
         records, _skipped = catalogue_records(
@@ -418,12 +414,7 @@ def _run(experiment: AugmentationExperiment, device) -> AugmentationExperiment |
         AugmentationExperiment.objects.filter(pk=experiment.pk).update(
             report=reports, finished_at=timezone.now()
         )
-        SynthesisJob.objects.filter(pk=job_id, status=Status.RUNNING).update(
-            status=Status.SUCCEEDED,
-            finished_at=timezone.now(),
-            items_total=len(plan.runs()),
-            items_done=len(plan.runs()),
-        )
+        run.succeed(items_total=len(plan.runs()), items_done=len(plan.runs()))
     experiment.refresh_from_db()
     return experiment
 

@@ -12,6 +12,7 @@ from django.urls import reverse
 
 from synthesis.models import AugmentationExperiment, AugmentationRun, ClassifierModel, SynthesisJob
 from synthesis.services import augmentation as service
+from synthesis.services import job_harness
 from synthesis.services.augmentation import (
     DatabaseStore,
     augmentation_experiment_create,
@@ -108,7 +109,7 @@ def test_bad_settings_and_non_moderators_are_refused(moderator, clinician, with_
 def test_experiment_stores_runs_in_the_registry_cancels_and_resumes(
     moderator, with_synthetic, monkeypatch
 ):
-    monkeypatch.setattr(service, "STOP_CHECK_SECONDS", 0)
+    monkeypatch.setattr(job_harness, "BEAT_EVERY", 0)  # see the cancel at the next check
     experiment = create(moderator, seeds=2)
     original = DatabaseStore.save
 
