@@ -338,7 +338,7 @@ def main() -> None:
     from django.db import connection
 
     from repository.models import LesionImage
-    from repository.services.accounts import api_token_issue
+    from repository.services.accounts import data_terms_accept
     from repository.services.demo import demo_accounts, demo_images
 
     call_command("migrate", interactive=False, verbosity=0)
@@ -355,7 +355,8 @@ def main() -> None:
             600,
             "the demo images' analysis",
         )
-        _token, clinician_key = api_token_issue(user=users["clinician"], name="faults")
+        # The clinician uploads through the API, which needs the data-use terms accepted.
+        _token, clinician_key = data_terms_accept(user=users["clinician"])
         stack.start_web()
         report["worker_killed"] = worker_killed(stack, users, args.items)
         print("worker killed:", json.dumps(report["worker_killed"]), flush=True)
