@@ -58,7 +58,7 @@ def test_magenta_backend_runs_a_local_savedmodel_and_keeps_the_lesion(stylizer_d
     assert result.code_version == "magenta-1"
     # The skin moved halfway to the template's mean colour; deep inside the lesion it is the
     # melanin backend's rendering, not the network's.
-    melanin = transfer(rgb, mask, ToneTarget.for_fitzpatrick(6)).image
+    melanin = transfer(rgb, mask, ToneTarget.for_fitzpatrick(6), backend="melanin").image
     core = ndimage.binary_erosion(mask, iterations=40)
     assert core.any()
     assert np.abs(result.image[core].astype(int) - melanin[core]).max() <= 2
