@@ -47,6 +47,13 @@ class TrainClassifierForm(forms.Form):
         return {k: self.cleaned_data[k] for k in ("arch", "epochs", "image_size", "seed")}
 
 
+# The external evaluation CSV's layout, shared by the audit and the experiment forms.
+EVAL_CSV_HELP = _(
+    "Columns image, fitzpatrick (1–6, I–VI or a group 12/34/56) and diagnosis and/or "
+    "malignant (0/1)."
+)
+
+
 class AuditForm(forms.Form):
     source = forms.ChoiceField(
         choices=[
@@ -60,10 +67,7 @@ class AuditForm(forms.Form):
     eval_csv = forms.FileField(
         required=False,
         label=_("Evaluation CSV"),
-        help_text=_(
-            "Columns image, fitzpatrick (1–6, I–VI or a group 12/34/56) and diagnosis and/or "
-            "malignant (0/1)."
-        ),
+        help_text=EVAL_CSV_HELP,
     )
     images = MultipleFileField(required=False, label=_("Its image files"))
 
@@ -115,10 +119,7 @@ class ExperimentForm(forms.Form):
     eval_csv = forms.FileField(
         required=False,
         label=_("External evaluation CSV (optional)"),
-        help_text=_(
-            "Columns image, fitzpatrick (1–6, I–VI or a group 12/34/56) and diagnosis and/or "
-            "malignant (0/1)."
-        ),
+        help_text=EVAL_CSV_HELP,
     )
     images = MultipleFileField(required=False, label=_("Its image files"))
 
