@@ -18,6 +18,8 @@ from repository.services.exports import export_create
 from repository.services.moderation import image_publish
 from repository.services.releases import release_cut
 from synthesis.models import (
+    AugmentationRun,
+    BiasAudit,
     ClassifierModel,
     GanModel,
     JobItem,
@@ -26,11 +28,19 @@ from synthesis.models import (
     SyntheticImage,
 )
 from synthesis.services import job_harness
-from synthesis.services.classifier_training import classifier_train_job_create
+from synthesis.services.audit_upload import audit_job_create
+from synthesis.services.augmentation import augmentation_experiment_create
+from synthesis.services.classifier_training import (
+    classifier_train_job_create,
+    classifier_train_run,
+)
+from synthesis.services.demo_gan import demo_gan_install
+from synthesis.services.gan_generation import gan_generate_job_create
 from synthesis.services.gan_training import gan_train_job_create
 from synthesis.services.jobs import job_create_tone_transfer
 from synthesis.services.segmenter_training import segmenter_train_job_create
 from tests.conftest import ROOT, _worker_database_url, demo_rows, ingest, wait_for
+from tests.synthesis.classifier_fixtures import approved_synthetic
 from tests.synthesis.conftest import IMAGE_IDS, publish
 
 pytestmark = pytest.mark.worker
@@ -222,3 +232,80 @@ def test_a_dcgan_training_job_resumes_its_version(kill_queue, moderator):
     assert job.status == SynthesisJob.Status.SUCCEEDED, job.error
     version = GanModel.objects.get(job=job)
     assert version.status == GanModel.Status.READY and version.step == 40
+
+
+def test_a_dcgan_generation_job_resumes_and_no_image_is_lost_or_duplicated(kill_queue, moderator):
+    model, _created = demo_gan_install()
+    conditions = [
+        {"diagnosis": dx, "fitzpatrick": f}
+        for dx in ("mel", "nv", "bcc", "bkl", "akiec", "df", "vasc")
+        for f in (4, 5, 6)
+    ]
+    job = gan_generate_job_create(
+        user=moderator, model_version=model.version, conditions=conditions, count=16, seed=3
+    )
+    # Killed once the first condition's images are stored, with twenty conditions to go.
+    kill_mid_run(kill_queue, SynthesisJob, job.pk, lambda row: row.items_done >= 16)
+    job = finished(SynthesisJob, job.pk)
+    assert job.status == SynthesisJob.Status.SUCCEEDED, job.error
+    made = SyntheticImage.objects.filter(job=job)
+    # Every (condition, index) once: what the dead worker stored is kept, not made again.
+    assert made.count() == job.items_total == len(conditions) * 16
+    assert made.values("generation_key").distinct().count() == made.count()
+    assert set(made.values_list("status", flat=True)) == {SyntheticImage.Status.PENDING_REVIEW}
+
+
+def trained_classifier(moderator, task: str) -> ClassifierModel:
+    """A READY classifier, trained here (in the test process) at the smallest size."""
+    config = {"arch": "mobilenet_v3_small", "image_size": 32, "epochs": 1, "batch_size": 8}
+    job = classifier_train_job_create(
+        user=moderator,
+        task=task,
+        config={**config, "test_fraction": 0.5, "augment": False},
+        enqueue=False,
+    )
+    return classifier_train_run(job_id=job.pk, device="cpu")
+
+
+def test_a_bias_audit_job_is_taken_over(kill_queue, moderator):
+    public(moderator, 24)
+    model = trained_classifier(moderator, "malignancy")
+    job = audit_job_create(model=model, user=moderator)
+    kill_mid_run(
+        kill_queue,
+        SynthesisJob,
+        job.pk,
+        lambda row: (row.progress or {}).get("phase") == "evaluating",
+    )
+    job = finished(SynthesisJob, job.pk)
+    assert job.status == SynthesisJob.Status.SUCCEEDED, job.error
+    audit = BiasAudit.objects.get(model=model)  # one report: the dead worker stored none
+    assert job.progress["audit"] == audit.pk and audit.main["n"] == len(model.test_split)
+
+
+def test_an_augmentation_experiment_resumes_without_training_a_stored_run_again(
+    kill_queue, moderator
+):
+    images = public(moderator, 24)
+    for image in images[::2]:
+        approved_synthetic(image, created_by=moderator)
+    experiment = augmentation_experiment_create(
+        user=moderator,
+        task="malignancy",
+        ratios="0,0.25",
+        seeds=2,
+        epochs=1,
+        config={"arch": "mobilenet_v3_small", "image_size": 32, "batch_size": 8, "augment": False},
+    )
+    stored = AugmentationRun.objects.filter(experiment=experiment)
+    # Killed once the first of the four runs is stored.
+    kill_mid_run(kill_queue, SynthesisJob, experiment.job_id, lambda row: stored.exists())
+    first = stored.order_by("pk").first()
+    job = finished(SynthesisJob, experiment.job_id)
+    assert job.status == SynthesisJob.Status.SUCCEEDED, job.error
+    assert sorted(stored.values_list("ratio", "seed")) == [(0, 0), (0, 1), (0.25, 0), (0.25, 1)]
+    assert stored.filter(pk=first.pk, classifier=first.classifier).exists()  # not trained again
+    # One registry row per run: none left behind by the dead worker, none duplicated.
+    assert ClassifierModel.objects.filter(job=job).count() == 4
+    experiment.refresh_from_db()
+    assert experiment.report["held_out"]["seeds"] == [0, 1]
