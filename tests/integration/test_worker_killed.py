@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 from django.db.models import Count
 
-from repository.models import Export, Release
+from repository.models import Export, LesionImage, Release
+from repository.services.analysis import image_analyse
 from repository.services.exports import export_create
 from repository.services.moderation import image_publish
 from repository.services.releases import release_cut
@@ -38,6 +39,7 @@ from synthesis.services.demo_gan import demo_gan_install
 from synthesis.services.gan_generation import gan_generate_job_create
 from synthesis.services.gan_training import gan_train_job_create
 from synthesis.services.jobs import job_create_tone_transfer
+from synthesis.services.remeasure import remeasure_job_create
 from synthesis.services.segmenter_training import segmenter_train_job_create
 from tests.conftest import ROOT, _worker_database_url, demo_rows, ingest, wait_for
 from tests.synthesis.classifier_fixtures import approved_synthetic
@@ -309,3 +311,20 @@ def test_an_augmentation_experiment_resumes_without_training_a_stored_run_again(
     assert ClassifierModel.objects.filter(job=job).count() == 4
     experiment.refresh_from_db()
     assert experiment.report["held_out"]["seeds"] == [0, 1]
+
+
+def test_a_tone_remeasure_job_goes_on_from_where_it_stopped(kill_queue, clinician, moderator):
+    for row in demo_rows()[:8]:
+        image_analyse(image_id=ingest(clinician, row["image_id"]).pk)
+    LesionImage.objects.update(tone_measurement={"method_version": "old"})
+    job = remeasure_job_create(user=moderator)
+    kill_mid_run(
+        kill_queue, SynthesisJob, job.pk, lambda row: (row.progress or {}).get("position", 0) >= 2
+    )
+    job = finished(SynthesisJob, job.pk)
+    assert job.status == SynthesisJob.Status.SUCCEEDED, job.error
+    assert job.progress["position"] == 8 and job.items_done + job.items_failed == 8
+    # Each image counted once, though the dead worker measured some of them.
+    counted = sum(job.progress[k] for k in ("gradable", "not_gradable", "failed"))
+    assert counted == 8
+    assert not LesionImage.objects.filter(tone_measurement__method_version="old").exists()
