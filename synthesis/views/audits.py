@@ -5,11 +5,14 @@ import json
 
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.utils.translation import gettext
 from django.views.decorators.cache import cache_control
 
+from repository.templatetags.plain import metric_label
 from synthesis.ml.fitzpatrick import GROUPS
 from synthesis.ml.plot_theme import theme_name
 from synthesis.models import BiasAudit
+from synthesis.views.plot_language import plot_headers, plot_translation
 
 MAIN_METRICS = ("accuracy", "balanced_accuracy", "auc", "ece")
 
@@ -101,7 +104,8 @@ def audit_json(request, pk: int):
 
 @cache_control(max_age=3600, private=False)
 def audit_plot(request, pk: int, kind: str):
-    """bars-<metric>, confusion-<section> or reliability, as PNG (?theme=dark for dark pages)."""
+    """bars-<metric>, confusion-<section> or reliability, as PNG (?theme=dark for dark pages,
+    ?lang= for the labels' language)."""
     from synthesis.ml.audit import confusion_matrix_png, group_bars_png, reliability_png
 
     theme = theme_name(request.GET.get("theme"))
@@ -111,25 +115,36 @@ def audit_plot(request, pk: int, kind: str):
     named = {audit.model.version: main}
     if audit.report.get("partner"):
         named[audit.report["partner_version"]] = audit.report["partner"]
-    if kind.startswith("bars-"):
-        metric = kind.removeprefix("bars-")
-        if metric not in main["gap"]:
+    with plot_translation(request) as language:
+        if kind.startswith("bars-"):
+            metric = kind.removeprefix("bars-")
+            if metric not in main["gap"]:
+                raise Http404
+            png = group_bars_png(
+                named, metric, theme=theme, metric_label=metric_label(metric), gettext=gettext
+            )
+        elif kind.startswith("confusion-"):
+            name = kind.removeprefix("confusion-")
+            section = _section(main, name)
+            title = gettext("overall") if name == "overall" else name
+            png = confusion_matrix_png(
+                section["confusion_matrix"],
+                main["classes"],
+                title=title,
+                theme=theme,
+                gettext=gettext,
+            )
+        elif kind == "reliability":
+            bins = {
+                name: r["overall"]["reliability"]
+                for name, r in named.items()
+                if r["overall"].get("reliability")
+            }
+            if not bins:
+                raise Http404
+            png = reliability_png(
+                bins, title=gettext("reliability (overall)"), theme=theme, gettext=gettext
+            )
+        else:
             raise Http404
-        png = group_bars_png(named, metric, theme=theme)
-    elif kind.startswith("confusion-"):
-        section = _section(main, kind.removeprefix("confusion-"))
-        png = confusion_matrix_png(
-            section["confusion_matrix"], main["classes"], title=kind[10:], theme=theme
-        )
-    elif kind == "reliability":
-        bins = {
-            name: r["overall"]["reliability"]
-            for name, r in named.items()
-            if r["overall"].get("reliability")
-        }
-        if not bins:
-            raise Http404
-        png = reliability_png(bins, title="reliability (overall)", theme=theme)
-    else:
-        raise Http404
-    return HttpResponse(png, content_type="image/png")
+    return plot_headers(request, HttpResponse(png, content_type="image/png"), language)

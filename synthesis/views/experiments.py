@@ -11,6 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_POST
@@ -25,6 +26,7 @@ from synthesis.services.augmentation import (
     augmentation_experiment_resume,
 )
 from synthesis.views.common import require_moderator
+from synthesis.views.plot_language import plot_headers, plot_translation
 
 METRICS = ("auc", "balanced_accuracy", "sensitivity_at_specificity", "ece")
 PLOT_KINDS = ("auc", "balanced_accuracy", "sensitivity", "ece", "roc", "calibration")
@@ -217,15 +219,17 @@ def experiment_csv(request, pk: int):
 
 @cache_control(max_age=3600, private=False)
 def experiment_plot(request, pk: int, source: str, kind: str):
-    """One figure of one evaluation set as PNG (?theme=dark for dark pages)."""
+    """One figure of one evaluation set as PNG (?theme=dark for dark pages, ?lang= for the
+    labels' language)."""
     from synthesis.ml.experiment.plots import PLOTS
 
     experiment = _finished(pk)
     report = experiment.report.get(source)
     if report is None or kind not in PLOTS:
         raise Http404
-    png = PLOTS[kind](report, theme_name(request.GET.get("theme")))
-    response = HttpResponse(png, content_type="image/png")
+    with plot_translation(request) as language:
+        png = PLOTS[kind](report, theme_name(request.GET.get("theme")), gettext)
+    response = plot_headers(request, HttpResponse(png, content_type="image/png"), language)
     if request.GET.get("download"):
         response["Content-Disposition"] = (
             f'attachment; filename="experiment-{pk}-{source}-{kind}.png"'

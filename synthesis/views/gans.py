@@ -5,8 +5,8 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from repository.views.common import apply_errors
@@ -19,6 +19,7 @@ from synthesis.services.files import read_stored
 from synthesis.services.gan_generation import gan_generate_job_create
 from synthesis.services.gan_training import gan_train_job_create, gan_train_resume
 from synthesis.views.common import require_moderator, require_staff
+from synthesis.views.plot_language import plot_headers, plot_translation
 
 # Lazy: these are read per request, in the reader's language, not once at import.
 METRIC_ROWS = (
@@ -109,13 +110,17 @@ def gan_image(request, version: str, kind: str):
     theme = theme_name(request.GET.get("theme"))
     if kind == "samples" and model.sample_grid:  # generated skin: never recoloured
         data = read_stored(model.sample_grid.name)
-    elif kind == "losses" and model.loss_plot and theme == "light":
-        data = read_stored(model.loss_plot.name)
-    elif kind == "losses" and model.history:
-        data = plot_losses(model.history, title=f"{model.version} training losses", theme=theme)
+    elif kind == "losses" and model.history:  # drawn here: the page's theme and language
+        with plot_translation(request) as language:
+            title = gettext("%(version)s training losses") % {"version": model.version}
+            data = plot_losses(model.history, title=title, theme=theme, gettext=gettext)
+    elif kind == "losses" and model.loss_plot:  # the worker's English, light copy
+        data, language = read_stored(model.loss_plot.name), "en"
     else:
         raise Http404(_("No such image yet."))
     response = HttpResponse(data, content_type="image/png")
+    if kind == "losses":
+        plot_headers(request, response, language)
     response["Cache-Control"] = "no-store"
     return response
 

@@ -5,6 +5,7 @@ import io
 import numpy as np
 import pytest
 from django.template import Context, Template
+from django.utils import translation
 from PIL import Image
 
 from synthesis.ml.audit.plots import confusion_matrix_png, reliability_png
@@ -53,17 +54,27 @@ def test_confusion_cells_keep_one_colour_scale_in_both_themes():
 @pytest.mark.parametrize(
     ("theme", "expected"),
     [
-        ("light", '<img class="plot" src="/p.png" alt="Loss">'),
-        ("dark", '<img class="plot" src="/p.png?theme=dark" alt="Loss">'),
+        ("light", '<img class="plot" src="/p.png?lang=en" alt="Loss">'),
+        ("dark", '<img class="plot" src="/p.png?theme=dark&amp;lang=en" alt="Loss">'),
         (
             "system",
-            '<picture><source media="(prefers-color-scheme: dark)" srcset="/p.png?theme=dark">'
-            '<img class="plot" src="/p.png" alt="Loss"></picture>',
+            '<picture><source media="(prefers-color-scheme: dark)" '
+            'srcset="/p.png?theme=dark&amp;lang=en">'
+            '<img class="plot" src="/p.png?lang=en" alt="Loss"></picture>',
         ),
     ],
 )
 def test_themed_plot_tag_serves_the_version_of_the_theme(theme, expected):
-    html = Template('{% load theme %}{% themed_plot "/p.png" "Loss" %}').render(
-        Context({"theme": theme})
-    )
+    with translation.override("en"):
+        html = Template('{% load theme %}{% themed_plot "/p.png" "Loss" %}').render(
+            Context({"theme": theme})
+        )
     assert html == expected
+
+
+def test_themed_plot_tag_puts_the_page_language_in_the_address():
+    with translation.override("ja"):
+        html = Template('{% load theme %}{% themed_plot "/p.png?step=3" "Loss" %}').render(
+            Context({"theme": "light"})
+        )
+    assert 'src="/p.png?step=3&amp;lang=ja"' in html

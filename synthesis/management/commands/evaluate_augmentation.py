@@ -4,6 +4,7 @@ from pathlib import Path
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext
 
 from repository.models import User
 from synthesis.management.commands._training import run_here_or_queued
@@ -137,6 +138,6 @@ class Command(BaseCommand):
                 writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
                 writer.writeheader()
                 writer.writerows(rows)
-            written = write_figures(experiment.report, folder)
+            written = write_figures(experiment.report, folder, gettext=gettext)
             self.stdout.write(f"Wrote report.json, report.csv and {len(written)} PNGs to {folder}")
         self.stdout.write(f"experiment #{experiment.pk}")

@@ -1,6 +1,10 @@
-"""Audit figures as PNG bytes (Agg canvas, no pyplot state): group bars, confusion, reliability."""
+"""Audit figures as PNG bytes (Agg canvas, no pyplot state): group bars, confusion, reliability.
+
+Labels go through the `gettext` the caller passes (Django's, inside translation.override), so
+a plot reads in the page's language; without one they stay English."""
 
 import io
+from collections.abc import Callable
 
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -17,21 +21,33 @@ def _png(fig: Figure) -> bytes:
     return buf.getvalue()
 
 
+def _english(message: str) -> str:
+    return message
+
+
 def _as_named(reports) -> dict:
     return {"model": reports} if "task" in reports else dict(reports)
 
 
-def group_bars_png(reports, metric: str = "balanced_accuracy", *, theme: str = "light") -> bytes:
+def group_bars_png(
+    reports,
+    metric: str = "balanced_accuracy",
+    *,
+    theme: str = "light",
+    metric_label: str = "",
+    gettext: Callable[[str], str] = _english,
+) -> bytes:
     """Bars per Fitzpatrick group (and overall) with interval whiskers, one colour per report.
 
     `reports` is one audit report or {name: report}; a group without enough images is labelled
-    'too few' with its count instead of being left out.
+    'too few' with its count instead of being left out. `metric_label` names the metric in
+    words (default: its key with spaces).
     """
     with plot_style(theme):
-        return _group_bars(reports, metric)
+        return _group_bars(reports, metric, metric_label or metric.replace("_", " "), gettext)
 
 
-def _group_bars(reports, metric: str) -> bytes:
+def _group_bars(reports, metric: str, label: str, gettext) -> bytes:
     named = _as_named(reports)
     sections = ["overall", *GROUPS]
     fig = Figure(figsize=(1.6 + 1.4 * len(sections), 3.6))
@@ -46,7 +62,7 @@ def _group_bars(reports, metric: str) -> bytes:
                 ax.text(
                     x,
                     0.02,
-                    f"too few\nn={sec['n']}",
+                    gettext("too few\nn=%(n)s") % {"n": sec["n"]},
                     ha="center",
                     va="bottom",
                     fontsize=7,
@@ -64,24 +80,32 @@ def _group_bars(reports, metric: str) -> bytes:
                 label=None if name in labelled else name,
             )
             labelled.add(name)
-    ax.set_xticks(range(len(sections)), sections)
+    ax.set_xticks(range(len(sections)), [gettext("overall"), *GROUPS])
     ax.set_ylim(0, 1.05)
-    ax.set_ylabel(metric.replace("_", " "))
+    ax.set_ylabel(label)
     if len(labelled) > 1:
         ax.legend(fontsize=8)
     level = round(100 * (1 - next(iter(named.values()))["bootstrap"]["alpha"]))
-    ax.set_title(f"{metric.replace('_', ' ')} by Fitzpatrick group ({level}% interval)", fontsize=9)
+    title = gettext("%(metric)s by Fitzpatrick group (%(level)s%% interval)")
+    ax.set_title(title % {"metric": label, "level": level}, fontsize=9)
     return _png(fig)
 
 
-def confusion_matrix_png(matrix, classes, *, title: str = "", theme: str = "light") -> bytes:
+def confusion_matrix_png(
+    matrix,
+    classes,
+    *,
+    title: str = "",
+    theme: str = "light",
+    gettext: Callable[[str], str] = _english,
+) -> bytes:
     """Row-normalised colours with raw counts written in each cell (rows: true class). The cells
     keep one colour scale in both themes, so a colour means the same share everywhere."""
     with plot_style(theme):
-        return _confusion(matrix, classes, title=title)
+        return _confusion(matrix, classes, title=title, gettext=gettext)
 
 
-def _confusion(matrix, classes, *, title: str) -> bytes:
+def _confusion(matrix, classes, *, title: str, gettext) -> bytes:
     m = np.asarray(matrix)
     rows = m.sum(1, keepdims=True)
     share = np.divide(m, rows, out=np.zeros(m.shape, float), where=rows > 0)
@@ -100,23 +124,29 @@ def _confusion(matrix, classes, *, title: str) -> bytes:
         )
     ax.set_xticks(range(len(classes)), classes, rotation=45, fontsize=8)
     ax.set_yticks(range(len(classes)), classes, fontsize=8)
-    ax.set_xlabel("predicted")
-    ax.set_ylabel("true")
+    ax.set_xlabel(gettext("predicted class"))
+    ax.set_ylabel(gettext("true class"))
     ax.set_title(title, fontsize=9)
     return _png(fig)
 
 
-def reliability_png(bins, *, title: str = "reliability", theme: str = "light") -> bytes:
+def reliability_png(
+    bins,
+    *,
+    title: str = "reliability",
+    theme: str = "light",
+    gettext: Callable[[str], str] = _english,
+) -> bytes:
     """Observed frequency against mean predicted probability per bin; `bins` or {name: bins}."""
     with plot_style(theme) as look:
-        return _reliability(bins, title=title, diagonal=look["muted"])
+        return _reliability(bins, title=title, diagonal=look["muted"], gettext=gettext)
 
 
-def _reliability(bins, *, title: str, diagonal: str) -> bytes:
+def _reliability(bins, *, title: str, diagonal: str, gettext) -> bytes:
     named = {"model": bins} if isinstance(bins, list) else dict(bins)
     fig = Figure(figsize=(4.2, 4.2))
     ax = fig.add_subplot()
-    ax.plot([0, 1], [0, 1], ls="--", color=diagonal, lw=1, label="perfect")
+    ax.plot([0, 1], [0, 1], ls="--", color=diagonal, lw=1, label=gettext("perfect calibration"))
     for i, (name, rows) in enumerate(named.items()):
         used = [b for b in rows if b["n"]]
         ax.plot(
@@ -124,12 +154,13 @@ def _reliability(bins, *, title: str, diagonal: str) -> bytes:
             [b["observed"] for b in used],
             "o-",
             color=f"C{i}",
-            label=f"{name} ({sum(b['n'] for b in used)} images)",
+            label=gettext("%(name)s (%(n)s images)")
+            % {"name": name, "n": sum(b["n"] for b in used)},
         )
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1)
-    ax.set_xlabel("predicted probability")
-    ax.set_ylabel("observed frequency")
+    ax.set_xlabel(gettext("predicted probability"))
+    ax.set_ylabel(gettext("observed frequency"))
     ax.legend(fontsize=7)
     ax.set_title(title, fontsize=9)
     return _png(fig)
