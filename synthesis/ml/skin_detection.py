@@ -9,11 +9,15 @@ Per pixel, in chromaticity (ln RGB with shading projected out, skin_optics.chrom
   (hair: a grey closing of ln brightness rises above it, the hair-removal idea of DullRazor,
   Lee et al. 1997);
 Per image:
-- the healthy skin is the dominant cluster of usable skin-like pixels in (chromaticity,
-  brightness), found as the mode of a weighted histogram (centre-weighted for clinical
-  photographs, where the lesion is framed in the middle and the background at the edges),
-  then trimmed by robust spread: shadows, highlights, the lesion and other discoloured skin
-  fall outside it;
+- the healthy skin is the heaviest cluster of usable skin-like pixels in (chromaticity,
+  brightness): candidates are modes of a weighted histogram, each grown to its own robust
+  spread; shadows, highlights, the lesion and other discoloured skin fall outside it. In
+  clinical photographs a pixel weighs by where it is (centre-weighted: a close-up frames the
+  skin in the middle, the background at the edges) and by how typical its colour is of skin
+  (LocusTable.typicality: the blood it needs, judged by the blood prior; any melanin equally).
+  Colour alone cannot tell a beige wall, khaki cloth or wood from skin -- a beige wall is pale,
+  nearly bloodless skin under a greenish light, wood is brown skin -- so a frame holding only
+  such a material is still read as skin; where it holds skin too, the skin wins;
 - the lesion and a ring around it are left out: the given mask dilated, and for clinical
   photographs also every off-cluster blob inside the skin (what an opening leaves of it: hair
   is too thin to survive), dilated by the same ring.
@@ -30,6 +34,8 @@ import numpy as np
 from scipy import ndimage as ndi
 
 from synthesis.ml.skin_optics import (
+    BLOOD_PRIOR_SD,
+    REFERENCE_BLOOD,
     ColourPriors,
     chroma_of,
     mired_per_chroma_unit,
@@ -67,25 +73,44 @@ _MIXED_CHROMA_SD = 0.1
 
 @dataclass(frozen=True)
 class LocusTable:
-    """Chromaticity bins -> inside the skin locus (bool)."""
+    """Chromaticity bins -> inside the skin locus (bool) and how typical of skin the bin is
+    (prior predictive density of the skin model, relative to its peak, 0..1)."""
 
     inside: np.ndarray
+    density: np.ndarray
     origin: np.ndarray
     step: float
 
-    def lookup(self, chroma: np.ndarray) -> np.ndarray:
+    def _index(self, chroma: np.ndarray) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
         idx = np.floor((chroma - self.origin) / self.step).astype(np.intp)
         shape = np.array(self.inside.shape)
         ok = ((idx >= 0) & (idx < shape)).all(axis=-1)
         idx = np.clip(idx, 0, shape - 1)
-        return ok & self.inside[idx[..., 0], idx[..., 1]]
+        return ok, (idx[..., 0], idx[..., 1])
+
+    def lookup(self, chroma: np.ndarray) -> np.ndarray:
+        ok, idx = self._index(chroma)
+        return ok & self.inside[idx]
+
+    def typicality(self, chroma: np.ndarray) -> np.ndarray:
+        ok, idx = self._index(chroma)
+        return np.where(ok, self.density[idx], np.float32(0.0))
 
 
 @cache
 def skin_locus_table(cast_sd_mired: float, tint_sd: float, model_sd: float) -> LocusTable:
-    """Bins of chromaticity within _LOCUS_SIGMAS of the model surface (any melanin/blood)."""
+    """Bins of chromaticity within _LOCUS_SIGMAS of the model surface (any melanin/blood),
+    and each bin's typicality: the likelihood of its best explanation by skin of *any*
+    melanin (no tone favoured: a maximum over melanin, not a sum) with its blood judged by the
+    blood prior (log-normal around 1% of the dermis, Jacques 1998), blurred by the same
+    white-balance and model errors, relative to the most typical bin. A beige wall or khaki
+    cloth can sit inside the locus -- it is the colour of nearly bloodless skin under a
+    greenish light -- but it needs far less blood than skin has, so where a frame holds both,
+    the skin outweighs it (select_skin)."""
     grid = skin_model_grid()
-    model = np.unique(np.round(chroma_of(grid.ln_rgb), 3), axis=0)
+    points = chroma_of(grid.ln_rgb)
+    blood_term = -0.5 * (np.log(grid.blood / REFERENCE_BLOOD) / BLOOD_PRIOR_SD) ** 2
+    model = np.unique(np.round(points, 3), axis=0)
     sd = np.array(
         [
             np.hypot(cast_sd_mired / mired_per_chroma_unit(), model_sd),
@@ -96,10 +121,14 @@ def skin_locus_table(cast_sd_mired: float, tint_sd: float, model_sd: float) -> L
     axis_a = np.arange(a0, a1, _TABLE_STEP) + _TABLE_STEP / 2
     axis_b = np.arange(b0, b1, _TABLE_STEP) + _TABLE_STEP / 2
     inside = np.zeros((len(axis_a), len(axis_b)), bool)
+    log_density = np.zeros((len(axis_a), len(axis_b)))
     for i, a in enumerate(axis_a):  # row by row keeps memory small
         d2 = ((a - model[:, 0:1]) / sd[0]) ** 2 + ((axis_b[None, :] - model[:, 1:2]) / sd[1]) ** 2
         inside[i] = d2.min(axis=0) <= _LOCUS_SIGMAS**2
-    return LocusTable(inside=inside, origin=np.array([a0, b0]), step=_TABLE_STEP)
+        d2 = ((a - points[:, 0:1]) / sd[0]) ** 2 + ((axis_b[None, :] - points[:, 1:2]) / sd[1]) ** 2
+        log_density[i] = (blood_term[:, None] - 0.5 * d2).max(axis=0)
+    density = np.exp(log_density - log_density.max()).astype(np.float32)
+    return LocusTable(inside=inside, density=density, origin=np.array([a0, b0]), step=_TABLE_STEP)
 
 
 def hair_mask(ln_y: np.ndarray) -> np.ndarray:
@@ -149,39 +178,79 @@ def _within(features: np.ndarray, centre: np.ndarray, limit: np.ndarray) -> np.n
     return out
 
 
+def weighted_median(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Per-column weighted median of (n, k) values."""
+    order = np.argsort(values, axis=0)
+    w = weights[order]
+    cdf = np.cumsum(w, axis=0)
+    half = 0.5 * cdf[-1]
+    columns = np.arange(values.shape[1])
+    at = np.minimum((cdf < half).sum(axis=0), len(values) - 1)
+    return values[order[at, columns], columns]
+
+
 _SAMPLE = 6000  # the mode and spreads are read on a regular sample of at most this many
 
 
-def dominant_cluster(features: np.ndarray, weights: np.ndarray) -> np.ndarray | None:
-    """Mode of a smoothed, weighted 3-D histogram of (chroma a, chroma b, ln brightness);
-    returns the members' bool index into features, or None when there are none."""
-    if len(features) == 0:
-        return None
-    stride = max(1, len(features) // _SAMPLE)
-    sample, sample_w = features[::stride], weights[::stride]
-    lo = sample.min(axis=0)
+_CANDIDATES = 3  # clusters compared: the frame's skin, and up to two other materials
+
+
+def _peak(sample: np.ndarray, sample_w: np.ndarray, lo: np.ndarray, size) -> np.ndarray:
+    """The centre whose window holds the most weight (a box filter the size of the window)."""
     idx = np.floor((sample - lo) / _BIN).astype(np.intp)
     shape = tuple(int(v) + 1 for v in idx.max(axis=0))
     flat = np.ravel_multi_index(tuple(idx.T), shape)
     hist = np.bincount(flat, weights=sample_w, minlength=int(np.prod(shape))).reshape(shape)
-    # The centre whose window holds the most weight: a box filter the size of the window, so
-    # textured skin spread over many bins counts as fully as a flat wall in one bin.
-    size = tuple(int(2 * round(w / b) + 1) for w, b in zip(_WINDOW, _BIN, strict=True))
     hist = ndi.uniform_filter(hist, size=size, mode="constant")
     peak = np.array(np.unravel_index(int(np.argmax(hist)), shape))
-    centre = lo + (peak + 0.5) * _BIN
+    return lo + (peak + 0.5) * _BIN
+
+
+def _trimmed(sample, sample_w, centre):
+    """(median, limits, member weight) of the cluster around a centre, trimmed by its robust
+    spread (twice: the first pass may be wide); None when nothing is left."""
     members = _within(sample, centre, _WINDOW)
     if not members.any():
         return None
-    # Trim by robust spread around the members' median (twice: the first pass may be wide).
     for _ in range(2):
-        med = np.median(sample[members], axis=0)
-        mad = 1.4826 * np.median(np.abs(sample[members] - med), axis=0)
+        # Weighted, so that a flat wall sharing the window with skin (many pixels in one bin)
+        # does not pull the centre onto itself when the skin carries more weight.
+        med = weighted_median(sample[members], sample_w[members])
+        mad = 1.4826 * weighted_median(np.abs(sample[members] - med), sample_w[members])
         limit = np.maximum(_TRIM_SIGMAS * mad, _TRIM_FLOOR)
         members = _within(sample, med, limit)
         if not members.any():
             return None
-    return _within(features, med, limit)
+    return med, limit, members, float(sample_w[members].sum())
+
+
+def dominant_cluster(features: np.ndarray, weights: np.ndarray) -> np.ndarray | None:
+    """The heaviest cluster of (chroma a, chroma b, ln brightness); returns the members' bool
+    index into features, or None when there are none.
+
+    Candidates are the modes of a smoothed, weighted 3-D histogram, found one after another
+    with the previous cluster taken out; each grows to its own robust spread, and the one
+    holding the most weight wins. A fixed window alone favours a flat wall or cloth (all its
+    pixels in one bin) over skin, whose texture, shading and lesion spread it wider."""
+    if len(features) == 0:
+        return None
+    stride = max(1, len(features) // _SAMPLE)
+    sample, sample_w = features[::stride], weights[::stride].astype(np.float64)
+    lo = sample.min(axis=0)
+    size = tuple(int(2 * round(w / b) + 1) for w, b in zip(_WINDOW, _BIN, strict=True))
+    best, left = None, sample_w.copy()
+    for _ in range(_CANDIDATES):
+        if left.sum() <= 0 or (best is not None and left.sum() <= best[3]):
+            break
+        cluster = _trimmed(sample, sample_w, _peak(sample, left, lo, size))
+        if cluster is None:
+            break
+        if best is None or cluster[3] > best[3]:
+            best = cluster
+        left = np.where(cluster[2], 0.0, left)
+    if best is None:
+        return None
+    return _within(features, best[0], best[1])
 
 
 @dataclass(frozen=True)
@@ -224,7 +293,12 @@ def select_skin(
     if field_of_view is not None:
         usable &= field_of_view
     features = np.concatenate([chroma, ln_y[..., None]], axis=-1)[usable]
-    weights = centre_weights((h, w))[usable] if modality == CLINICAL else np.ones(int(usable.sum()))
+    if modality == CLINICAL:
+        # Where the frame holds several skin-coloured materials, the one most typical of skin
+        # (and nearest the middle, where a close-up frames it) is the skin.
+        weights = (centre_weights((h, w)) * table.typicality(chroma))[usable]
+    else:
+        weights = np.ones(int(usable.sum()))
     members = dominant_cluster(features, weights)
     mask = np.zeros((h, w), bool)
     if members is not None:

@@ -200,7 +200,7 @@ class SkinModelGrid:
 
 MELANIN_RANGE = (0.004, 0.60)  # below the lightest and above the darkest skin Jacques reports
 BLOOD_RANGE = (0.001, 0.08)  # 0.1-8% dermal blood (Jacques 1998: 0.2-7%)
-_BLOOD_PRIOR_SD = 0.8  # in ln units around REFERENCE_BLOOD
+BLOOD_PRIOR_SD = 0.8  # in ln units around REFERENCE_BLOOD
 # Surface reflection: cross-polarised or soft light ... direct light on oily skin. Fresnel
 # reflection of the stratum corneum is ~4% at normal incidence and more at grazing angles;
 # on dark skin it is much of what the camera sees (the near-grey Monk swatches 9-10).
@@ -227,7 +227,7 @@ def skin_model_grid(n_melanin: int = 56, n_blood: int = 14) -> SkinModelGrid:
     blood_axis = np.geomspace(*BLOOD_RANGE, n_blood)
     mel, blood, surface = np.meshgrid(melanin_axis, blood_axis, np.array(SURFACES), indexing="ij")
     surface_prior = np.broadcast_to(np.log(np.array(_SURFACE_PRIOR))[None, None, :], mel.shape)
-    blood_prior = -0.5 * (np.log(blood / REFERENCE_BLOOD) / _BLOOD_PRIOR_SD) ** 2
+    blood_prior = -0.5 * (np.log(blood / REFERENCE_BLOOD) / BLOOD_PRIOR_SD) ** 2
     melanin_prior = _equal_type_prior(steps)[:, None, None]
     mel, blood, surface = mel.ravel(), blood.ravel(), surface.ravel()
     rgb = spectrum_to_linear_rgb(skin_reflectance(mel, blood, surface))

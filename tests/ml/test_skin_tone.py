@@ -106,6 +106,77 @@ def test_clinical_skin_on_a_background_is_found_and_read_like_the_skin_alone(bac
     assert abs(result.ita_deg - truth_ita(melanin)) < 15
 
 
+@pytest.mark.parametrize("background", ["beige wall", "khaki clothing"])
+@pytest.mark.parametrize("melanin", [0.044, 0.11, 0.3, 0.43])
+def test_skin_is_found_beside_a_skin_coloured_wall_or_cloth(background, melanin):
+    # A beige wall and khaki cloth lie inside the skin locus (the colour of nearly bloodless
+    # skin under a greenish light); where the frame also holds skin with a usual blood supply,
+    # the skin is what is read, at every melanin level from type III to VI.
+    skin, _ = skin_crop(COMPOSITE_CASES[0], melanin)
+    for seed in range(3):
+        image, where = clinical_composite(skin, background, seed=seed)
+        found = skin_mask(image, modality="clinical")
+        assert (found & where).sum() >= 0.97 * found.sum(), seed
+        assert found.sum() >= 0.3 * where.sum(), seed
+        result = measure_skin_tone(image, modality="clinical")
+        assert abs(result.ita_deg - truth_ita(melanin)) < 15, seed
+
+
+# Published sRGB (D65) values of the X-Rite ColorChecker Classic patches (BabelColor averages,
+# from measured spectral reflectances): two skin patches and every chromatic non-skin patch.
+COLORCHECKER_SKIN = {"dark skin": (115, 82, 68), "light skin": (194, 150, 130)}
+COLORCHECKER_NOT_SKIN = {
+    "blue sky": (98, 122, 157),
+    "foliage": (87, 108, 67),
+    "blue flower": (133, 128, 177),
+    "bluish green": (103, 189, 170),
+    "purplish blue": (80, 91, 166),
+    "moderate red": (193, 90, 99),
+    "purple": (94, 60, 108),
+    "yellow green": (157, 188, 64),
+    "orange yellow": (224, 163, 46),
+    "blue": (56, 61, 150),
+    "green": (70, 148, 73),
+    "red": (175, 54, 60),
+    "yellow": (231, 199, 31),
+    "magenta": (187, 86, 149),
+    "cyan": (8, 133, 161),
+}
+
+
+def _patch(colour, shape=(150, 200)):
+    rng = np.random.default_rng(3)
+    noise = rng.normal(0, 2, (*shape, 3))  # sensor noise, independent per channel
+    return np.clip(np.array(colour, np.float32) + noise, 0, 255).astype(np.uint8)
+
+
+@pytest.mark.parametrize("name", sorted(COLORCHECKER_NOT_SKIN))
+def test_colorchecker_patches_that_are_not_skin_are_not_read_as_skin(name):
+    result = measure_skin_tone(_patch(COLORCHECKER_NOT_SKIN[name]), modality="clinical")
+    assert not result.gradable, name
+    assert result.not_gradable[0]["code"] in {"too_little_skin", "not_skin_coloured"}
+
+
+@pytest.mark.parametrize("name", sorted(COLORCHECKER_SKIN))
+def test_colorchecker_skin_patches_are_read_as_skin(name):
+    result = measure_skin_tone(_patch(COLORCHECKER_SKIN[name]), modality="clinical")
+    assert result.gradable, name
+
+
+@pytest.mark.parametrize("image_id", COMPOSITE_CASES)
+@pytest.mark.parametrize("extra", [0.2, 0.4])
+def test_real_skin_with_much_added_melanin_is_still_found(image_id, extra):
+    # The darkest renders of real images (melanosome fraction raised by 20-40 points, type V-VI)
+    # keep nearly all their healthy skin: darker skin is no less skin to the detector.
+    rgb, mask = demo_case(image_id)
+    window = (slice(60, 390), slice(80, 520))
+    healthy = (~mask & field_of_view_mask(rgb))[window]
+    dark = add_melanin(rgb, extra, where=~mask)[window]
+    found = skin_mask(dark, modality="clinical")
+    assert (found & healthy).sum() >= 0.6 * healthy.sum()
+    assert measure_skin_tone(dark, modality="clinical").fitzpatrick["group"] == "V-VI"
+
+
 def test_clinical_photographs_never_use_the_dermoscope_field_of_view():
     # Dark skin filling the frame up to its edges: the field-of-view finder would discard it.
     skin, _ = skin_crop(COMPOSITE_CASES[1], 0.43)
