@@ -15,8 +15,9 @@ through it. The method (METHOD_VERSION):
    moves the photograph's L*;
 5. report the posterior of the skin's standard colour (D65, exposure 1): ITA with a 90%
    interval, L*, a*, b*, melanin index and melanosome fraction; Fitzpatrick probabilities from
-   the ITA posterior and the Del Bino bands (tone_scales); Monk probabilities from the colour
-   as imaged; and the colour as imaged (the classic photometric ITA) beside it.
+   the ITA posterior and the Del Bino bands (tone_scales); Monk probabilities from the same
+   posterior and the ITA of Google's published MST swatches (tone_scales); and the colour as
+   imaged (the classic photometric ITA) beside it.
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ from synthesis.ml.tone_scales import (
     group_probabilities,
     ita_category,
     ita_to_fitzpatrick,
-    monk_probabilities,
+    monk_membership,
     type_membership,
 )
 
@@ -309,6 +310,7 @@ def _grid_tables() -> dict[str, np.ndarray]:
         "ita_order": np.argsort(grid.ita),
         "lab_order": np.argsort(grid.lab, axis=0),
         "types": type_membership(grid.ita),
+        "monk": monk_membership(grid.ita),
     }
 
 
@@ -388,7 +390,8 @@ def _estimate(colour, priors, modality, illumination, skin_info) -> SkinTone:
     best_group = max(groups, key=groups.get)
     estimate = int(np.argmax(types)) + 1
     imaged = linear_rgb_to_lab(np.exp(colour))
-    monk = monk_probabilities(imaged)
+    monk = w @ tables["monk"]
+    monk = monk / monk.sum()
     return SkinTone(
         method_version=METHOD_VERSION,
         modality=modality,

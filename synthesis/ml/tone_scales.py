@@ -12,10 +12,21 @@ its band, with each edge blurred by BAND_EDGE_SD_DEG (half of the narrowest band
 We never tuned these numbers to images.
 
 Monk Skin Tone (MST). The ten swatches Google published with the scale (Monk 2019, 2023;
-skintone.google), as sRGB hex. The MST is designed to be matched to skin as it appears in an
-image, so the estimate compares the white-balanced skin colour as imaged with each swatch in
-CIELAB (Delta E 1976); probabilities fall off with the distance on the scale of the swatch
-spacing.
+skintone.google "Get started", the same ten sRGB hex values in the scale's Wikipedia table),
+as sRGB (IEC 61966-2-1, D65) hex, converted to CIELAB. The MST is an appearance scale, not a
+colorimetric one: its swatches run from L* 94 to L* 15, far wider than skin measured with a
+colorimeter (Del Bino & Bernerd 2013: L* ~30-72), and much lighter at the light end than any
+skin photographed at standard exposure. Matching the skin's colour to the nearest swatch in
+Delta E is therefore ruled by L* and reads every light skin several steps too dark (HAM10000's
+light skin, L* ~55-70 as imaged, landed on MST 6-7). Instead the chain goes through the ITA
+of each swatch, an angle in the L*-b* plane that keeps the swatches' order (83, 80, 72, 65, 50,
+11, -20, -55, -78, -84 deg for MST 1-10) and is what the skin's posterior already gives: the
+MST bands are the ITA intervals between the midpoints of neighbouring swatches, edges blurred
+by BAND_EDGE_SD_DEG like the Fitzpatrick bands, and P(MST k) is the posterior mass of the
+skin's standard ITA in band k. Consequences, not tuned: measured very light skin (ITA ~55-70)
+reads MST 4-5, light II-III skin MST 5, tan IV MST 6, brown V MST 6-7, dark VI MST 7-8; MST
+1-3 (ITA above ~68 deg) and 9-10 (below ~-67 deg) lie beyond most colorimetric skin and are
+rarely given.
 """
 
 from __future__ import annotations
@@ -26,7 +37,7 @@ from scipy.special import ndtr
 from synthesis.ml.color import srgb_to_lab
 from synthesis.ml.fitzpatrick import GROUPS
 
-METHOD_VERSION = "skin-tone-2.0"
+METHOD_VERSION = "skin-tone-2.1"  # 2.1: Monk from the ITA posterior
 
 # (lo, hi] in degrees, light to dark: Del Bino & Bernerd 2013.
 ITA_CATEGORIES: dict[str, tuple[float, float]] = {
@@ -65,7 +76,18 @@ def _hex_to_rgb(value: str) -> tuple[int, int, int]:
 MONK_SWATCHES_LAB = srgb_to_lab(
     np.array([[_hex_to_rgb(h) for h in MONK_SWATCHES_HEX]], dtype=np.uint8)
 )[0].astype(np.float64)
-_MONK_SPACING = float(np.median(np.linalg.norm(np.diff(MONK_SWATCHES_LAB, axis=0), axis=1)))
+MONK_SWATCHES_ITA = np.degrees(
+    np.arctan((MONK_SWATCHES_LAB[:, 0] - 50.0) / np.maximum(MONK_SWATCHES_LAB[:, 2], 1e-6))
+)
+# (lo, hi] in degrees for MST 1..10: midpoints between neighbouring swatches' ITA.
+_MONK_EDGES = (MONK_SWATCHES_ITA[:-1] + MONK_SWATCHES_ITA[1:]) / 2
+MONK_ITA_BANDS: dict[int, tuple[float, float]] = {
+    k: (
+        float(_MONK_EDGES[k - 1]) if k < 10 else -90.0,
+        float(_MONK_EDGES[k - 2]) if k > 1 else 90.0,
+    )
+    for k in range(1, 11)
+}
 
 
 def ita_category(ita_deg: float) -> str:
@@ -86,20 +108,29 @@ def ita_to_fitzpatrick(ita_deg: float) -> int:
 
 def type_membership(ita_values: np.ndarray) -> np.ndarray:
     """(n, 6): how much of each Fitzpatrick band an ITA belongs to, band edges blurred."""
-    ita = np.asarray(ita_values, dtype=np.float64)[:, None]
-    lo = np.array([b[0] for b in FITZPATRICK_ITA_BANDS.values()])[None, :]
-    hi = np.array([b[1] for b in FITZPATRICK_ITA_BANDS.values()])[None, :]
-    lo[0, -1], hi[0, 0] = -np.inf, np.inf  # the outer bands are open-ended
-    return ndtr((hi - ita) / BAND_EDGE_SD_DEG) - ndtr((lo - ita) / BAND_EDGE_SD_DEG)
+    return _band_membership(ita_values, FITZPATRICK_ITA_BANDS)
 
 
 def group_probabilities(type_probs: np.ndarray) -> dict[str, float]:
     return {name: float(sum(type_probs[t - 1] for t in types)) for name, types in GROUPS.items()}
 
 
-def monk_probabilities(lab: np.ndarray) -> np.ndarray:
-    """P(MST 1..10) for a skin colour (CIELAB as imaged): Gaussian in Delta E, swatch scale."""
-    dist = np.linalg.norm(MONK_SWATCHES_LAB - np.asarray(lab, dtype=np.float64)[None, :], axis=1)
-    logits = -0.5 * (dist / (0.5 * _MONK_SPACING)) ** 2
-    probs = np.exp(logits - logits.max())
-    return probs / probs.sum()
+def _band_membership(ita_values: np.ndarray, bands: dict) -> np.ndarray:
+    ita = np.asarray(ita_values, dtype=np.float64)[:, None]
+    lo = np.array([b[0] for b in bands.values()])[None, :]
+    hi = np.array([b[1] for b in bands.values()])[None, :]
+    lo[0, -1], hi[0, 0] = -np.inf, np.inf  # the outer bands are open-ended
+    return ndtr((hi - ita) / BAND_EDGE_SD_DEG) - ndtr((lo - ita) / BAND_EDGE_SD_DEG)
+
+
+def monk_membership(ita_values: np.ndarray) -> np.ndarray:
+    """(n, 10): how much of each MST band (from the swatches' ITA) an ITA belongs to."""
+    return _band_membership(ita_values, MONK_ITA_BANDS)
+
+
+def monk_of_ita(ita_deg: float) -> int:
+    """The MST step whose ITA band holds this angle (no uncertainty)."""
+    for k, (lo, _hi) in MONK_ITA_BANDS.items():
+        if ita_deg > lo:
+            return k
+    return 10

@@ -19,6 +19,13 @@ from synthesis.ml.skin_tone import (
     measure_tone,
     skin_mask,
 )
+from synthesis.ml.tone_scales import (
+    MONK_ITA_BANDS,
+    MONK_SWATCHES_HEX,
+    MONK_SWATCHES_ITA,
+    MONK_SWATCHES_LAB,
+    monk_of_ita,
+)
 from tests.ml.tone_fixtures import demo_case
 
 # Demo images whose lesion is small, so a crop of them is mostly skin (as a clinical close-up).
@@ -77,6 +84,40 @@ def test_demo_dermoscopy_reads_as_light_skin(demo_set):
     assert all(r.gradable for r in results)
     assert all(r.fitzpatrick["group_probabilities"]["V-VI"] < 0.3 for r in results)
     assert sum(r.estimated_fitzpatrick <= 3 for r in results) >= 0.8 * len(results)
+
+
+def test_monk_swatches_are_google_published_values_in_order_of_ita():
+    # skintone.google: MST 1 #f6ede4 ... MST 10 #292420, light to dark.
+    assert MONK_SWATCHES_HEX[0] == "#f6ede4" and MONK_SWATCHES_HEX[-1] == "#292420"
+    assert len(MONK_SWATCHES_HEX) == 10
+    assert np.all(np.diff(MONK_SWATCHES_ITA) < 0)
+    assert MONK_SWATCHES_LAB[0][0] > 90 and MONK_SWATCHES_LAB[-1][0] < 20
+    for k, (lo, hi) in MONK_ITA_BANDS.items():
+        assert lo < MONK_SWATCHES_ITA[k - 1] <= hi
+        assert monk_of_ita(float(MONK_SWATCHES_ITA[k - 1])) == k
+
+
+def test_light_skin_reads_a_light_monk_tone_not_a_mid_brown_one(demo_set):
+    # HAM10000 is light skin (standard ITA ~35-57 deg); nearest-swatch Delta E read it as MST
+    # 6-7 because the swatches are far lighter than any photographed skin.
+    for _, rgb, mask in demo_set:
+        result = measure_skin_tone(rgb, lesion_mask=mask)
+        assert result.monk["estimate"] <= 5
+        assert sum(result.monk["probabilities"]) == pytest.approx(1.0, abs=0.01)
+
+
+@pytest.mark.parametrize("image_id", COMPOSITE_CASES)
+def test_monk_follows_the_same_posterior_as_fitzpatrick(image_id):
+    rgb, mask = demo_case(image_id)
+    readings = [
+        measure_skin_tone(add_melanin(rgb, extra, where=~mask), lesion_mask=mask)
+        for extra in (0.0, 0.08, 0.2, 0.4)
+    ]
+    monks = [r.monk["estimate"] for r in readings]
+    assert monks == sorted(monks) and monks[-1] >= monks[0] + 2
+    assert readings[-1].monk["estimate"] >= 7  # type V-VI skin: MST 7 or darker
+    for r in readings:
+        assert abs(monk_of_ita(r.ita_deg) - r.monk["estimate"]) <= 1
 
 
 @pytest.mark.parametrize("image_id", COMPOSITE_CASES)

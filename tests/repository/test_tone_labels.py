@@ -14,6 +14,7 @@ from repository.services.tone_labels import (
     tone_self_report_set,
 )
 from repository.tone_questionnaire import QUESTION_KEYS, questionnaire_type
+from synthesis.ml.tone_scales import METHOD_VERSION
 from tests.conftest import demo_rows, ingest
 from tests.factories import ClinicianFactory, ReviewerFactory
 
@@ -132,7 +133,7 @@ def test_every_source_is_listed_side_by_side(image, clinician, reviewer):
     rows = {row.source: row for row in tone_labels_side_by_side(image=image)}
     assert set(rows) == {"clinician", "self_report", "rater", "measured"}
     assert rows["clinician"].fitzpatrick == 5 and rows["rater"].fitzpatrick == 2
-    assert "skin-tone-2.0" in rows["measured"].detail
+    assert METHOD_VERSION in rows["measured"].detail
     assert "approximate" in rows["self_report"].detail
 
 
@@ -245,7 +246,7 @@ def test_the_api_lists_adds_and_refuses_tone_labels(client, image, reviewer, cli
 
 def test_the_api_reports_agreement_and_flag_rates(client, moderator):
     body = client.get(reverse("api-tone-agreement")).json()
-    assert body["scope"] == "public" and body["method_version"] == "skin-tone-2.0"
+    assert body["scope"] == "public" and body["method_version"] == METHOD_VERSION
     assert [row["group"] for row in body["flag_rates"]] == ["I-II", "III-IV", "V-VI"]
     client.force_login(moderator)
     assert client.get(reverse("api-tone-agreement")).json()["scope"] == "all"
