@@ -16,6 +16,7 @@ from repository.models import (
     User,
 )
 from repository.services.accounts import api_token_revoke
+from repository.services.catalogue_counts import catalogue_change
 
 
 class ModeratorAccess:
@@ -122,6 +123,11 @@ class LesionImageAdmin(ModeratorAccess, admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    def save_model(self, request, obj, form, change):
+        # A label edited here changes the gallery's facet counts like any relabelling.
+        with catalogue_change(real=[obj.pk] if obj.pk else []):
+            super().save_model(request, obj, form, change)
 
     # Files and hashes are written by the ingest service, the status by moderation
     # (publish, reject, withdraw), the measurements by the analysis: never by hand here.

@@ -67,7 +67,11 @@ def catalogue_page(
     for origin, queryset in querysets.items():
         if position is not None:
             queryset = queryset.filter(_after(position, RANK[origin], descending=descending))
-        candidates.extend(rows(origin, queryset.order_by(*order)[: size + 1]))
+        # The page's ids first, then its rows: every filter column is in the page indexes, so
+        # the ids come from the index alone (no table row read for a row the filters drop).
+        ids = queryset.order_by(*order).values("pk")[: size + 1]
+        page = queryset.model.objects.filter(pk__in=ids).order_by(*order)
+        candidates.extend(rows(origin, page[: size + 1]))
     candidates.sort(key=lambda r: (r["created_at"], RANK[r["origin"]], r["id"]), reverse=descending)
     page = candidates[:size]
     following = encode_cursor(page[-1], descending=descending) if len(candidates) > size else None

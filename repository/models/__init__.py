@@ -1,4 +1,5 @@
 from .api_token import ApiToken
+from .catalogue_count import CatalogueCount
 from .clinician_application import ClinicianApplication
 from .diagnosis import Diagnosis
 from .export import Export
@@ -14,6 +15,7 @@ from .user import User
 
 __all__ = [
     "ApiToken",
+    "CatalogueCount",
     "ClinicianApplication",
     "Diagnosis",
     "Export",

@@ -33,6 +33,23 @@ TONE_REASONS = {
 }
 
 
+# The catalogue filters a public page is most often narrowed by, most selective first.
+_PAGE_FILTER_COLUMNS = (
+    "diagnosis",
+    "fitzpatrick",
+    "body_site",
+    "age_bin",
+    "sex",
+    "monk_tone",
+    "modality",
+    "licence",
+)
+
+
+def _without(column: str) -> list[str]:
+    return [c for c in _PAGE_FILTER_COLUMNS if c != column]
+
+
 class LesionImageQuerySet(models.QuerySet):
     def public(self):
         return self.filter(status=LesionImage.Status.PUBLIC)
@@ -170,6 +187,24 @@ class LesionImage(models.Model):
         indexes = [
             # The catalogue's page order: public rows, newest first, id as the tie-break.
             models.Index(fields=["status", "-created_at", "-id"], name="lesionimage_status_newest"),
+            # Public pages in order, one index per leading filter (none, a diagnosis, a type);
+            # the other filter columns are keys too, so a filter is checked in the index
+            # instead of on each table row (see _PAGE_FILTER_COLUMNS).
+            models.Index(
+                fields=["-created_at", "-id", *_PAGE_FILTER_COLUMNS],
+                condition=models.Q(status="public"),
+                name="lesionimage_public_newest",
+            ),
+            models.Index(
+                fields=["diagnosis", "-created_at", "-id", *_without("diagnosis")],
+                condition=models.Q(status="public"),
+                name="lesionimage_public_dx",
+            ),
+            models.Index(
+                fields=["fitzpatrick", "-created_at", "-id", *_without("fitzpatrick")],
+                condition=models.Q(status="public"),
+                name="lesionimage_public_fitz",
+            ),
             models.Index(fields=["status", "diagnosis", "fitzpatrick"]),
             models.Index(fields=["contributor", "status"]),
         ]

@@ -18,7 +18,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from repository.models import Diagnosis
-from repository.services.catalogue import CatalogueQuery, catalogue_query
+from repository.services.catalogue import FILTERS, CatalogueQuery, catalogue_query
+from repository.services.catalogue_counts import INTEGER_FACETS, Summary, catalogue_summary
 from repository.vocabulary import AGE_BIN_CHOICES, BodySite, Licence, Modality, Sex
 from synthesis.ml.fitzpatrick import ROMAN
 from synthesis.models import SyntheticImage
@@ -122,11 +123,15 @@ class _Results:
 
     def __init__(self, querysets: dict, sort: str, total: int):
         self.order = SORTS[sort][1]
-        self.parts = [
-            _rows(origin, qs.order_by(*[o.replace("origin_rank", "id") for o in self.order]))
-            for origin, qs in querysets.items()
-        ]
+        self.querysets = querysets
         self.total = total
+
+    def _part(self, origin: str, queryset: QuerySet, stop: int) -> list[dict]:
+        """The first `stop` rows of one origin: their ids first (from a page index alone, where
+        one fits), then their columns."""
+        order = [o.replace("origin_rank", "id") for o in self.order]
+        ids = queryset.order_by(*order).values("pk")[:stop]
+        return list(_rows(origin, queryset.model.objects.filter(pk__in=ids).order_by(*order)))
 
     def count(self) -> int:
         return self.total
@@ -138,9 +143,9 @@ class _Results:
         if not isinstance(key, slice):
             return self[key : key + 1][0]
         start, stop = key.start or 0, key.stop
-        if not self.parts or stop is None or stop <= start:
+        if not self.querysets or stop is None or stop <= start:
             return []
-        rows = [row for part in self.parts for row in part[:stop]]
+        rows = [row for o, qs in self.querysets.items() for row in self._part(o, qs, stop)]
         for field in reversed(self.order):  # stable sorts, last key first
             name = field.lstrip("-")
             rows.sort(key=lambda r, n=name: (r[n] is None, r[n] or 0), reverse=field[0] == "-")
@@ -229,28 +234,69 @@ def _with_urls(facets: list[dict], query: GalleryQuery) -> list[dict]:
     return facets
 
 
-def _facets(query: GalleryQuery) -> tuple[list[dict], int]:
+def _facets(query: GalleryQuery, *, summary: bool = True) -> tuple[list[dict], int]:
+    """Counts with at most two facets filtered come from the kept cells (catalogue_counts);
+    the others are counted from the matching rows (`summary=False`: every count is)."""
     labels = _labels()
     counts: dict[str, dict] = {facet.name: {} for facet in FACETS}
     # The facets whose filter is not set share one WHERE (all the filters): on PostgreSQL they
     # are counted in one scan per origin (GROUPING SETS), with the origin's total beside them.
     shared = [f for f in FACETS if f.name != "origin" and not _is_filtered(f, query)]
-    totals: dict[str, int] = {}
-    for origin, qs in _querysets(query).items():
-        totals[origin] = _count(counts, origin, qs, shared)
+    found = _summary(query, query.catalogue) if summary else None
+    if found is not None:
+        totals = dict(found.totals)
+        for facet in shared:
+            counts[facet.name] = _typed(facet, found.facet(facet.name))
+    else:
+        totals = {}
+        for origin, qs in _querysets(query).items():
+            totals[origin] = _count(counts, origin, qs, shared)
     for facet in FACETS:
         if facet in shared:
             continue
         if facet.name == "origin" and not _is_filtered(facet, query):
             counts["origin"] = dict(totals)
             continue
-        for origin, qs in _querysets(query, _without(query.catalogue, facet)).items():
+        catalogue = _without(query.catalogue, facet)
+        found = _summary(query, catalogue) if summary else None
+        if found is not None:
+            counts[facet.name] = (
+                dict(found.totals)
+                if facet.name == "origin"
+                else _typed(facet, found.facet(facet.name))
+            )
+            continue
+        for origin, qs in _querysets(query, catalogue).items():
             if facet.name == "origin":
                 counts["origin"][origin] = qs.count()
             else:
                 _count(counts, origin, qs, [facet])
     facets = [_facet_entry(f, counts[f.name], labels[f.name], query) for f in FACETS]
     return facets, sum(totals.values())
+
+
+def _summary(query: GalleryQuery, catalogue: CatalogueQuery) -> Summary | None:
+    """The kept counts for these filters, or None where they cannot answer (an id search,
+    three facets filtered or more, a filter that is no facet)."""
+    if query.ids is not None:
+        return None
+    origins = [
+        origin
+        for index, origin in enumerate(("real", "synthetic"), start=1)
+        if catalogue.origin in (origin, "any")
+        and all(FILTERS[name][index] is not None for name in catalogue.filters)
+    ]
+    return catalogue_summary(origins, catalogue.filters)
+
+
+def _typed(facet: Facet, counts: dict[str, int]) -> dict:
+    """Kept counts (keyed by text; a diagnosis by its id) keyed as a row count is."""
+    if facet.name == "diagnosis":
+        codes = {str(pk): code for pk, code in Diagnosis.objects.values_list("pk", "code")}
+        return {codes[v]: n for v, n in counts.items() if v in codes}
+    if facet.name in INTEGER_FACETS:
+        return {int(v): n for v, n in counts.items()}
+    return dict(counts)
 
 
 def _is_filtered(facet: Facet, query: GalleryQuery) -> bool:
@@ -322,7 +368,9 @@ def _active_values(facet: Facet, query: GalleryQuery) -> set[str]:
 def _facet_entry(facet: Facet, counts: dict, labels: dict, query: GalleryQuery) -> dict:
     active = _active_values(facet, query)
     values = []
-    for value, n in sorted(counts.items(), key=lambda kv: (_order(facet, kv[0]), -kv[1])):
+    # ties in a fixed order (by value), whichever way the counts were found
+    ordered = sorted(counts.items(), key=lambda kv: (_order(facet, kv[0]), -kv[1], str(kv[0])))
+    for value, n in ordered:
         key = str(value)
         on = key.lower() in active
         values.append(

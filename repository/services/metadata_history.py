@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from repository.models import LesionImage, MetadataRevision, User
+from repository.services.catalogue_counts import catalogue_change
 from repository.services.metadata import ImageMetadata
 from repository.services.permissions import require_authenticated
 
@@ -80,7 +81,7 @@ def image_metadata_update(
     reason = (reason or "").strip()
     if published and not reason:
         raise ValidationError({"reason": _("Say why a published image's metadata changes.")})
-    with transaction.atomic():
+    with transaction.atomic(), catalogue_change(real=[image.pk]):
         locked = LesionImage.objects.select_for_update().get(pk=image.pk)
         if {n: _plain(v) for n, v in _current(locked).items()} != {
             n: _plain(v) for n, v in before.items()

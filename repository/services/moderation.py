@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from repository.models import LesionImage, User
+from repository.services.catalogue_counts import catalogue_change
 from repository.services.notifications import notify
 from repository.services.permissions import require_authenticated, require_moderator
 from repository.services.requests import request_refresh
@@ -17,7 +18,7 @@ Status = LesionImage.Status
 
 
 def _decide(*, image: LesionImage, moderator: User, status: str, reason: str = "") -> LesionImage:
-    with transaction.atomic():
+    with catalogue_change(real=[image.pk]):
         updated = LesionImage.objects.filter(pk=image.pk, status=Status.PENDING).update(
             status=status,
             moderated_by=moderator,
@@ -75,9 +76,10 @@ def image_withdraw(*, image: LesionImage, user: User) -> LesionImage:
     require_authenticated(user)
     if image.contributor_id != user.pk and not user.is_moderator:
         raise PermissionDenied(_("Only the contributor or a moderator can withdraw this image."))
-    updated = LesionImage.objects.filter(
-        pk=image.pk, status__in=[Status.PENDING, Status.PUBLIC]
-    ).update(status=Status.WITHDRAWN, withdrawn_at=timezone.now(), updated_at=timezone.now())
+    with catalogue_change(real=[image.pk]):
+        updated = LesionImage.objects.filter(
+            pk=image.pk, status__in=[Status.PENDING, Status.PUBLIC]
+        ).update(status=Status.WITHDRAWN, withdrawn_at=timezone.now(), updated_at=timezone.now())
     if not updated:
         raise ValidationError(_("Image #%(id)s cannot be withdrawn now.") % {"id": image.pk})
     image.refresh_from_db()

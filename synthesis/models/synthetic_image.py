@@ -4,6 +4,12 @@ from django.utils.translation import gettext_lazy as _
 
 from repository.vocabulary import AGE_BIN_CHOICES, BodySite, Fitzpatrick, Licence, Sex
 
+_PAGE_FILTER_COLUMNS = ("diagnosis", "fitzpatrick", "body_site", "age_bin", "sex", "licence")
+
+
+def _without(column: str) -> list[str]:
+    return [c for c in _PAGE_FILTER_COLUMNS if c != column]
+
 
 class SyntheticImageQuerySet(models.QuerySet):
     def pending_review(self):
@@ -106,6 +112,25 @@ class SyntheticImage(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        # Public pages in order (as LesionImage's): none, a diagnosis or a type leading, the
+        # other filter columns checked in the index.
+        indexes = [
+            models.Index(
+                fields=["-created_at", "-id", *_PAGE_FILTER_COLUMNS],
+                condition=models.Q(status="approved"),
+                name="synthetic_approved_newest",
+            ),
+            models.Index(
+                fields=["diagnosis", "-created_at", "-id", *_without("diagnosis")],
+                condition=models.Q(status="approved"),
+                name="synthetic_approved_dx",
+            ),
+            models.Index(
+                fields=["fitzpatrick", "-created_at", "-id", *_without("fitzpatrick")],
+                condition=models.Q(status="approved"),
+                name="synthetic_approved_fitz",
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["job", "generation_key"],

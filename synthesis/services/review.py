@@ -7,6 +7,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
+from repository.services.catalogue_counts import catalogue_change
 from repository.services.permissions import require_authenticated
 from synthesis.models import Review, ReviewSettlement, SyntheticImage
 
@@ -170,7 +171,8 @@ def review_submit(
         decisions = [r.approves for r in item.reviews.all()]
         status = outcome(decisions, required=reviews_required(), rule=publish_rule())
         if status != item.status:
-            SyntheticImage.objects.filter(pk=item.pk).update(status=status)
+            with catalogue_change(synthetic=[item.pk]):
+                SyntheticImage.objects.filter(pk=item.pk).update(status=status)
     synthetic.status = status
     return review
 
@@ -223,13 +225,14 @@ def review_settle(
                     "settles it (conflict of interest)."
                 )
             )
-        claimed = SyntheticImage.objects.filter(
-            pk=synthetic.pk, status=SyntheticImage.Status.DISPUTED
-        ).update(
-            status=SyntheticImage.Status.APPROVED
-            if decision == ReviewSettlement.Decision.APPROVE
-            else SyntheticImage.Status.REJECTED
-        )
+        with catalogue_change(synthetic=[synthetic.pk]):
+            claimed = SyntheticImage.objects.filter(
+                pk=synthetic.pk, status=SyntheticImage.Status.DISPUTED
+            ).update(
+                status=SyntheticImage.Status.APPROVED
+                if decision == ReviewSettlement.Decision.APPROVE
+                else SyntheticImage.Status.REJECTED
+            )
         if not claimed:
             raise ValidationError(_("This image is not awaiting a moderator's decision."))
         settlement = ReviewSettlement.objects.create(

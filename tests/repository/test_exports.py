@@ -18,6 +18,7 @@ from repository.exporting.spec import ArchiveSpec
 from repository.models import Export
 from repository.services.archives import open_stored as _open
 from repository.services.catalogue import catalogue_query
+from repository.services.catalogue_counts import catalogue_counts_rebuild
 from repository.services.exports import (
     catalogue_rows,
     export_create,
@@ -89,6 +90,9 @@ def make_catalogue(clinician, moderator) -> dict:
         _synthetic(public[2], status="pending_review", user=moderator),
         _synthetic(withdrawn, status="approved", user=moderator, image_id="ISIC_0024403"),
     ]
+    # The synthetic rows were written directly, not through the review service that keeps
+    # the gallery's facet counts: recount them as the command would.
+    catalogue_counts_rebuild()
     return {
         "public": [f"real-{i.pk}" for i in public] + [f"synthetic-{approved.pk}"],
         "hidden": [f"real-{i.pk}" for i in (pending, rejected, withdrawn)]
