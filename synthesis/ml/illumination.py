@@ -63,7 +63,7 @@ class Illumination:
 
     def correct(self, ln_rgb: np.ndarray) -> np.ndarray:
         """ln linear RGB with the cast removed (shading and exposure untouched)."""
-        return ln_rgb - self.chroma_offset @ chroma_basis()
+        return ln_rgb - (self.chroma_offset @ chroma_basis()).astype(ln_rgb.dtype)
 
     def as_dict(self) -> dict:
         return {

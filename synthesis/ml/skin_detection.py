@@ -48,7 +48,7 @@ MODALITIES = (CLINICAL, DERMOSCOPIC)
 
 RING_FRACTION = 0.03  # ring left out around a lesion, as a share of the shorter side
 DARK_LIMIT = 0.004  # linear G below this (sRGB ~12): noise dominates the chromaticity
-_HAIR_RADIUS = 1  # px at the working size (160 px: a hair is a pixel wide or less)
+_HAIR_RADIUS = 1  # px at the working size (128 px: a hair is a pixel wide or less)
 _HAIR_DEPTH_LN = 0.35  # a hair pixel is this much darker (ln) than its closed surroundings
 _LOCUS_SIGMAS = 3.0
 _TABLE_RANGE = ((-1.5, 3.0), (-1.5, 1.0))
@@ -95,6 +95,11 @@ class LocusTable:
     def typicality(self, chroma: np.ndarray) -> np.ndarray:
         ok, idx = self._index(chroma)
         return np.where(ok, self.density[idx], np.float32(0.0))
+
+    def lookup_both(self, chroma: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(inside, typicality) from one binning of the chromaticities."""
+        ok, idx = self._index(chroma)
+        return ok & self.inside[idx], np.where(ok, self.density[idx], np.float32(0.0))
 
 
 @cache
@@ -163,12 +168,16 @@ def box_opening(mask: np.ndarray, size: int) -> np.ndarray:
     return ndi.uniform_filter(eroded.astype(np.float32), size=size) > 1e-4
 
 
+@cache
 def centre_weights(shape: tuple[int, int]) -> np.ndarray:
+    """Gaussian weight of each pixel by its distance from the middle (float32, read-only)."""
     h, w = shape
     yy = (np.arange(h) - (h - 1) / 2) / (h / 2)
     xx = (np.arange(w) - (w - 1) / 2) / (w / 2)
     r2 = (yy[:, None] ** 2 + xx[None, :] ** 2) / 2.0  # 1 at the corners
-    return np.exp(-0.5 * r2 / _CENTRE_SD**2)
+    weights = np.exp(-0.5 * r2 / _CENTRE_SD**2).astype(np.float32)
+    weights.flags.writeable = False
+    return weights
 
 
 def _within(features: np.ndarray, centre: np.ndarray, limit: np.ndarray) -> np.ndarray:
@@ -189,7 +198,7 @@ def weighted_median(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
     return values[order[at, columns], columns]
 
 
-_SAMPLE = 6000  # the mode and spreads are read on a regular sample of at most this many
+_SAMPLE = 3000  # the mode and spreads are read on a regular sample of at most this many
 
 
 _CANDIDATES = 3  # clusters compared: the frame's skin, and up to two other materials
@@ -265,6 +274,22 @@ class SkinPixels:
     excluded_dark: int
 
 
+@dataclass(frozen=True)
+class FrameMaps:
+    """What select_skin reads that a white-balance correction does not change: brightness
+    (the correction is orthogonal to grey), hair and mixed pixels (chroma differences)."""
+
+    ln_y: np.ndarray
+    hair: np.ndarray
+    mixed: np.ndarray
+
+
+def frame_maps(ln_rgb: np.ndarray, chroma: np.ndarray | None = None) -> FrameMaps:
+    ln_y = ln_rgb.mean(axis=-1)
+    chroma = chroma_of(ln_rgb) if chroma is None else chroma
+    return FrameMaps(ln_y=ln_y, hair=hair_mask(ln_y), mixed=mixed_pixels(chroma))
+
+
 def select_skin(
     ln_rgb: np.ndarray,
     clipped: np.ndarray,
@@ -273,15 +298,17 @@ def select_skin(
     priors: ColourPriors,
     lesion: np.ndarray | None,
     field_of_view: np.ndarray | None = None,
+    maps: FrameMaps | None = None,
 ) -> SkinPixels:
-    """Healthy-skin pixels of a working-size image given its (cast-corrected) ln linear RGB."""
+    """Healthy-skin pixels of a working-size image given its (cast-corrected) ln linear RGB;
+    maps: frame_maps of the same image before or after correction (computed when None)."""
     h, w = ln_rgb.shape[:2]
     chroma = chroma_of(ln_rgb)
-    ln_y = ln_rgb.mean(axis=-1)
-    dark = ln_rgb[..., 1] < np.log(DARK_LIMIT)
-    hair = hair_mask(ln_y)
+    maps = frame_maps(ln_rgb, chroma) if maps is None else maps
+    ln_y, hair = maps.ln_y, maps.hair
+    dark = ln_rgb[..., 1] < np.float32(np.log(DARK_LIMIT))
     table = skin_locus_table(priors.cast_sd_mired, priors.tint_sd, priors.model_sd)
-    skin_like = table.lookup(chroma)
+    skin_like, typical = table.lookup_both(chroma)
     if modality == CLINICAL:
         radius = _ACHROMATIC_MIRED / mired_per_chroma_unit()
         skin_like &= np.hypot(chroma[..., 0], 2.0 * chroma[..., 1]) > radius
@@ -289,14 +316,14 @@ def select_skin(
     excluded = np.zeros((h, w), bool)
     if lesion is not None and lesion.any():
         excluded = ring_around(lesion, ring)
-    usable = skin_like & ~clipped & ~dark & ~hair & ~excluded & ~mixed_pixels(chroma)
+    usable = skin_like & ~clipped & ~dark & ~hair & ~excluded & ~maps.mixed
     if field_of_view is not None:
         usable &= field_of_view
     features = np.concatenate([chroma, ln_y[..., None]], axis=-1)[usable]
     if modality == CLINICAL:
         # Where the frame holds several skin-coloured materials, the one most typical of skin
         # (and nearest the middle, where a close-up frames it) is the skin.
-        weights = (centre_weights((h, w)) * table.typicality(chroma))[usable]
+        weights = (centre_weights((h, w)) * typical)[usable]
     else:
         weights = np.ones(int(usable.sum()))
     members = dominant_cluster(features, weights)

@@ -5,7 +5,7 @@ The one entry point is `measure_skin_tone(rgb, modality=..., lesion_mask=...)`; 
 analysis, the measure_tone command, the API and the tone-transfer solvers all read skin
 through it. The method (METHOD_VERSION):
 1. refuse what cannot be graded: a tiny, greyscale, nearly black or blown-out image;
-2. work at <= 160 px; linearise sRGB; find the healthy skin (skin_detection): skin-like in
+2. work at <= 128 px; linearise sRGB; find the healthy skin (skin_detection): skin-like in
    optical density, not hair/glare/shadow, not the lesion and its ring, the dominant cluster;
    dermoscopic images keep the dermoscope's field of view, clinical photographs never do;
 3. correct white balance from a neutral reference when the frame has one (illumination);
@@ -37,6 +37,7 @@ from synthesis.ml.skin_detection import (
     DARK_LIMIT,
     DERMOSCOPIC,
     MODALITIES,
+    frame_maps,
     select_skin,
 )
 from synthesis.ml.skin_optics import (
@@ -74,7 +75,7 @@ __all__ = [
     "measure_tone",
 ]
 
-WORK_SIDE = 160  # px: ~19k pixels of a 600x450 frame; the median needs far fewer
+WORK_SIDE = 128  # px: ~12k pixels of a 600x450 frame; the median needs far fewer
 MIN_SIDE = 32  # px: smaller images hold too few skin pixels to grade
 MIN_SKIN_SHARE = 0.02  # of the frame, after everything is left out
 MIN_SKIN_PIXELS = 150  # at the working size
@@ -256,24 +257,35 @@ def _field_of_view(rgb_small: np.ndarray, modality: str) -> np.ndarray | None:
     return field_of_view_mask(rgb_small)
 
 
+COLOUR_SAMPLE = 4000  # pixels: the median's standard error is then ~2% of the skin's spread
+
+
 def _skin_colour(ln_rgb: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """ln of the per-channel median linear colour of the skin (the median commutes with ln)."""
+    """ln of the per-channel median linear colour of the skin (the median commutes with ln),
+    read on a regular sample of at most COLOUR_SAMPLE pixels."""
     pixels = ln_rgb[mask]
-    return np.median(pixels[:: max(1, len(pixels) // 20000)], axis=0).astype(np.float64)
+    return np.median(pixels[:: max(1, len(pixels) // COLOUR_SAMPLE)], axis=0).astype(np.float64)
 
 
 def _find_skin(rgb_small, ln_rgb, clipped, modality, lesion, fov):
     """Skin pixels, the illumination used and the priors that go with it."""
     priors = PRIORS[modality]
+    maps = frame_maps(ln_rgb)
     skin = select_skin(
-        ln_rgb, clipped, modality=modality, priors=priors, lesion=lesion, field_of_view=fov
+        ln_rgb,
+        clipped,
+        modality=modality,
+        priors=priors,
+        lesion=lesion,
+        field_of_view=fov,
+        maps=maps,
     )
     illumination = Illumination("camera", np.zeros(2), 0.0, None)
     if modality == CLINICAL and skin.mask.sum() >= MIN_SKIN_PIXELS:
         colour = _skin_colour(ln_rgb, skin.mask)
         illumination = find_illumination(
             chroma_of(ln_rgb),
-            ln_rgb.mean(axis=-1),
+            maps.ln_y,
             clipped,
             ~skin.mask,
             chroma_of(colour),
@@ -288,7 +300,13 @@ def _find_skin(rgb_small, ln_rgb, clipped, modality, lesion, fov):
             )
             ln_rgb = illumination.correct(ln_rgb)
             skin = select_skin(
-                ln_rgb, clipped, modality=modality, priors=priors, lesion=lesion, field_of_view=fov
+                ln_rgb,
+                clipped,
+                modality=modality,
+                priors=priors,
+                lesion=lesion,
+                field_of_view=fov,
+                maps=maps,
             )
     if illumination.exposure_floor is not None:
         priors = ColourPriors(
@@ -332,7 +350,7 @@ def measure_skin_tone(
     small, lesion, scale = _working_size(rgb, lesion)
     ln_rgb = _LN_LUT[small]
     clipped = (small >= CLIP_LEVEL).any(axis=-1)
-    if float((np.exp(ln_rgb[..., 1]) < DARK_LIMIT).mean()) >= DARK_IMAGE_SHARE:
+    if float((ln_rgb[..., 1] < np.float32(np.log(DARK_LIMIT))).mean()) >= DARK_IMAGE_SHARE:
         return _not_gradable(modality, _reason("too_dark"))
     if float(clipped.mean()) >= BLOWN_IMAGE_SHARE:
         return _not_gradable(modality, _reason("overexposed"))

@@ -37,7 +37,7 @@ from scipy.special import ndtr
 from synthesis.ml.color import srgb_to_lab
 from synthesis.ml.fitzpatrick import GROUPS
 
-METHOD_VERSION = "skin-tone-2.1"  # 2.1: Monk from the ITA posterior
+METHOD_VERSION = "skin-tone-2.2"  # 2.1: Monk from the ITA posterior; 2.2: 128 px working size
 
 # (lo, hi] in degrees, light to dark: Del Bino & Bernerd 2013.
 ITA_CATEGORIES: dict[str, tuple[float, float]] = {
