@@ -12,10 +12,15 @@ change. The answer for each render is the model's standard ITA and melanin index
 melanin fraction it was given. Reported per melanin level and per condition: median absolute
 ITA error and its bias, the same for the photograph's own ITA ("as imaged", the classic
 reading) beside it, melanin-index error, agreement of the three-group call with the truth's
-group, the "cannot tell" rate and the not-gradable rate. Also: how often frames with no skin
-(paper, rulers, ink, clothing) are graded (should be never), and latency per 600x450 image on
-one core. Nothing here is used to choose a threshold: the method's numbers come from
-published colorimetry (see synthesis/ml/tone_scales.py and skin_optics.py).
+group, the "cannot tell" rate, the not-gradable rate, how often the 90% ITA interval holds the
+truth and the median Monk estimate. Calibration: the three-group agreement per bin of the
+stated group confidence (a calibrated confidence of 0.8 is right 80% of the time). Fairness,
+per true Fitzpatrick group: not gradable, cannot tell, and the flag rule of
+repository/services/analysis.py applied to a correct label (every flag is a false flag) and to
+a label three types off (a flag is a catch). Also: how often frames with no skin (paper,
+rulers, ink, clothing) are graded (should be never), and latency per 600x450 image on one core.
+Nothing here is used to choose a threshold: the method's numbers come from published
+colorimetry (see synthesis/ml/tone_scales.py and skin_optics.py).
 """
 
 import os
@@ -142,10 +147,14 @@ def run_renders(cases, rows: list[dict]) -> None:
                     if result.gradable:
                         row.update(
                             ita=result.ita_deg,
+                            ita_interval=result.ita_interval,
                             ita_as_imaged=result.as_imaged["ita_deg"],
                             mi=result.melanin_index,
                             call=result.fitzpatrick["call"],
                             group=result.fitzpatrick["group"],
+                            group_confidence=result.fitzpatrick["group_confidence"],
+                            fitzpatrick=result.fitzpatrick,
+                            monk=result.monk["estimate"],
                         )
                     rows.append(row)
 
@@ -161,6 +170,7 @@ def summarise(rows: list[dict], key: str) -> list[dict]:
         raw = np.array([r["ita_as_imaged"] - r["true_ita"] for r in graded]) if graded else err
         mi = np.array([r["mi"] - r["true_mi"] for r in graded]) if graded else err
         agree = [r["group"] == group_of_ita(r["true_ita"]) for r in graded]
+        covered = [r["ita_interval"][0] <= r["true_ita"] <= r["ita_interval"][1] for r in graded]
         out.append(
             {
                 "modality": modality,
@@ -175,8 +185,86 @@ def summarise(rows: list[dict], key: str) -> list[dict]:
                 if graded
                 else None,
                 "not_gradable": 1.0 - len(graded) / len(members),
+                "interval_coverage": float(np.mean(covered)) if covered else None,
+                "monk_median": float(np.median([r["monk"] for r in graded])) if graded else None,
             }
         )
+    return out
+
+
+# The fair flag of repository/services/analysis.py (tone_flag_decide), restated without Django:
+# a called group, under 10% on the label's group, and the best type >= 2 types from the label.
+FLAG_MAX_LABEL_GROUP_PROBABILITY = 0.1
+FLAG_DISTANCE = 2
+
+
+def flagged(fitzpatrick: dict, label: int) -> bool:
+    if fitzpatrick["call"] == "cannot tell":
+        return False
+    if fitzpatrick["group_probabilities"][group_of(label)] >= FLAG_MAX_LABEL_GROUP_PROBABILITY:
+        return False
+    return abs(int(fitzpatrick["estimate"]) - label) >= FLAG_DISTANCE
+
+
+def fairness(rows: list[dict]) -> list[dict]:
+    """Per modality and true group: not gradable, cannot tell, false flags on a correct label,
+    flags caught on a label three types off."""
+    out = []
+    for modality in sorted({r["modality"] for r in rows}):
+        for group in ("I-II", "III-IV", "V-VI"):
+            members = [
+                r
+                for r in rows
+                if r["modality"] == modality and group_of_ita(r["true_ita"]) == group
+            ]
+            if not members:
+                continue
+            graded = [r for r in members if r["gradable"]]
+            false_flags = caught = 0
+            for r in graded:
+                label = ita_to_fitzpatrick(r["true_ita"])
+                false_flags += flagged(r["fitzpatrick"], label)
+                caught += flagged(r["fitzpatrick"], label + 3 if label <= 3 else label - 3)
+            n = len(members)
+            out.append(
+                {
+                    "modality": modality,
+                    "group": group,
+                    "n": n,
+                    "not_gradable": 1.0 - len(graded) / n,
+                    "cannot_tell": float(np.mean([r["call"] == "cannot tell" for r in graded]))
+                    if graded
+                    else None,
+                    "false_flag": false_flags / n,
+                    "caught": caught / n,
+                }
+            )
+    return out
+
+
+CONFIDENCE_BINS = (0.0, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 1.0001)
+
+
+def reliability(rows: list[dict]) -> list[dict]:
+    """Three-group agreement per bin of the stated group confidence."""
+    out = []
+    for modality in sorted({r["modality"] for r in rows}):
+        graded = [r for r in rows if r["modality"] == modality and r["gradable"]]
+        for lo, hi in zip(CONFIDENCE_BINS[:-1], CONFIDENCE_BINS[1:], strict=True):
+            members = [r for r in graded if lo <= r["group_confidence"] < hi]
+            if not members:
+                continue
+            out.append(
+                {
+                    "modality": modality,
+                    "bin": f"{lo:.2f}-{min(hi, 1.0):.2f}",
+                    "n": len(members),
+                    "mean_confidence": float(np.mean([r["group_confidence"] for r in members])),
+                    "agreement": float(
+                        np.mean([r["group"] == group_of_ita(r["true_ita"]) for r in members])
+                    ),
+                }
+            )
     return out
 
 
@@ -231,14 +319,16 @@ def print_table(title: str, key: str, rows: list[dict]) -> None:
     print(f"\n{title}")
     print(
         f"{'modality':12s} {key:18s} {'n':>4s} {'|ITA err|':>9s} {'bias':>6s} "
-        f"{'|as imaged|':>11s} {'|MI err|':>8s} {'3-group':>7s} {'cannot':>6s} {'not gr.':>7s}"
+        f"{'|as imaged|':>11s} {'|MI err|':>8s} {'3-group':>7s} {'cannot':>6s} {'not gr.':>7s} "
+        f"{'90% cov':>7s} {'Monk':>4s}"
     )
     for r in sorted(rows, key=lambda r: (r["modality"], str(r[key]))):
         print(
             f"{r['modality']:12s} {str(r[key]):18s} {r['n']:4d} {fmt(r['ita_abs_err_median']):>9s} "
             f"{fmt(r['ita_bias_median']):>6s} {fmt(r['as_imaged_abs_err_median']):>11s} "
             f"{fmt(r['mi_abs_err_median']):>8s} {fmt(r['group_agreement'], '.0%'):>7s} "
-            f"{fmt(r['cannot_tell'], '.0%'):>6s} {fmt(r['not_gradable'], '.0%'):>7s}"
+            f"{fmt(r['cannot_tell'], '.0%'):>6s} {fmt(r['not_gradable'], '.0%'):>7s} "
+            f"{fmt(r['interval_coverage'], '.0%'):>7s} {fmt(r['monk_median'], '.0f'):>4s}"
         )
 
 
@@ -267,6 +357,26 @@ def main() -> None:
     print_table("By illumination condition", "condition", by_condition)
     overall = summarise([{**r, "all": "all"} for r in rows], "all")
     print_table("Overall", "all", overall)
+    calibration = reliability(rows)
+    print("\nCalibration: three-group agreement per bin of stated group confidence")
+    print(f"{'modality':12s} {'confidence':>10s} {'n':>5s} {'mean conf':>9s} {'agreement':>9s}")
+    for r in calibration:
+        print(
+            f"{r['modality']:12s} {r['bin']:>10s} {r['n']:5d} {r['mean_confidence']:9.2f} "
+            f"{r['agreement']:9.0%}"
+        )
+    fair = fairness(rows)
+    print("\nPer true group: not gradable, cannot tell, flags on a correct label (false) and on a")
+    print("label three types off (caught), as shares of all renders of the group")
+    print(
+        f"{'modality':12s} {'group':7s} {'n':>5s} {'not gr.':>7s} {'cannot':>6s} "
+        f"{'false':>6s} {'caught':>6s}"
+    )
+    for r in fair:
+        print(
+            f"{r['modality']:12s} {r['group']:7s} {r['n']:5d} {r['not_gradable']:7.0%} "
+            f"{fmt(r['cannot_tell'], '.0%'):>6s} {r['false_flag']:6.1%} {r['caught']:6.0%}"
+        )
     frames = non_skin_frames()
     graded = {
         name: measure_skin_tone(img, modality="clinical").gradable for name, img in frames.items()
@@ -286,6 +396,8 @@ def main() -> None:
                     "by_melanin": by_level,
                     "by_condition": by_condition,
                     "overall": overall,
+                    "calibration": calibration,
+                    "fairness": fair,
                     "non_skin_graded": graded,
                     "latency_ms": times,
                 },
