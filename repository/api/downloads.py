@@ -17,6 +17,14 @@ from repository.services.exports import export_create, export_plan, export_strea
 
 class ExportOutput(serializers.ModelSerializer):
     download = serializers.SerializerMethodField()
+    error = serializers.CharField(
+        source="error_message",
+        read_only=True,
+        help_text="why it failed, in the request's language (Accept-Language)",
+    )
+    error_code = serializers.CharField(
+        read_only=True, help_text="why it failed, as a stable code (empty: it has not failed)"
+    )
 
     class Meta:
         model = Export
@@ -31,6 +39,7 @@ class ExportOutput(serializers.ModelSerializer):
             "size",
             "sha256",
             "error",
+            "error_code",
             "created_at",
             "finished_at",
             "download",

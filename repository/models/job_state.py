@@ -1,7 +1,25 @@
 from django.db import models
 
 
-class JobState(models.Model):
+class StoredError(models.Model):
+    """Why a job or item failed, as a stable code with its parameters (repository/job_errors.py);
+    `error_message` puts it into the reader's language. The concrete model keeps `error`, the
+    English words, beside them."""
+
+    error_code = models.CharField(max_length=32, blank=True)
+    error_params = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def error_message(self) -> str:
+        from repository.job_errors import stored_error_message
+
+        return stored_error_message(self)
+
+
+class JobState(StoredError):
     """What the job harness (synthesis/services/job_harness.py) keeps on every job row: whether
     its task reached the broker, which run holds it and whether that run is still alive."""
 

@@ -14,6 +14,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from repository.exporting.archive import archive_stream, member_stem
 from repository.exporting.augment import KINDS
@@ -259,7 +260,7 @@ def export_create(
 
 def export_build(*, export_id: int) -> Export | None:
     """Build an export's archive into storage. Idempotent: a finished export is left alone."""
-    job_run(Export, export_id, _build, what="export")
+    job_run(Export, export_id, _build, what=gettext_noop("export"))
     return Export.objects.filter(pk=export_id).first()
 
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from django.core.files.storage import default_storage
 from django.db.models import Q
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from repository import perceptual
 from repository.models import LesionImage, NearDuplicatePair, Release, ReleaseItem
@@ -120,18 +120,21 @@ def release_near_duplicates(release: Release) -> list[NearDuplicatePair]:
     return pairs
 
 
-def release_leakage(release: Release, splits: ReleaseSplits) -> list[str]:
-    """Why the release must not be published: near-duplicates on two sides of a split."""
+def release_leakage(release: Release, splits: ReleaseSplits) -> list[tuple[str, dict]]:
+    """Why the release must not be published: near-duplicates on two sides of a split, as
+    (catalogued message, parameters) pairs, worded in the reader's language when shown."""
     pairs = release_near_duplicates(release)
     uid_pairs = [(p.a_uid, p.b_uid) for p in pairs]
     problems = straddling(splits.assignment, uid_pairs)
     return [
-        _(
-            "%(a)s and %(b)s look like near-duplicates but fall on two sides of the %(split)s "
-            "split; call them the same lesion, a duplicate or different at "
-            "/moderation/near-duplicates/, then build the release again."
+        (
+            gettext_noop(
+                "%(a)s and %(b)s look like near-duplicates but fall on two sides of the %(split)s "
+                "split; call them the same lesion, a duplicate or different at "
+                "/moderation/near-duplicates/, then build the release again."
+            ),
+            {"a": a, "b": b, "split": name},
         )
-        % {"a": a, "b": b, "split": name}
         for a, b, name in problems
     ]
 

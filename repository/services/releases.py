@@ -13,9 +13,11 @@ from django.db.models import Subquery
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from repository.exporting.archive import archive_stream, image_member
 from repository.exporting.spec import ArchiveSpec
+from repository.job_errors import JobError
 from repository.models import LesionImage, Release, ReleaseItem, User
 from repository.services.archives import (
     beating_open,
@@ -193,7 +195,7 @@ def release_stream(release: Release, splits=None, open_file=None):
 
 def release_build(*, release_id: int) -> Release | None:
     """Build a release's archive once; later runs leave a built release alone."""
-    job_run(Release, release_id, _build, what="release build")
+    job_run(Release, release_id, _build, what=gettext_noop("release build"))
     return Release.objects.filter(pk=release_id).first()
 
 
@@ -202,7 +204,7 @@ def _build(run: JobRun) -> None:
     splits = release_splits(release)
     problems = release_leakage(release, splits)
     if problems:  # never publish near-duplicates on two sides of a split
-        run.fail("\n".join(problems))
+        run.fail(JobError.messages("near_duplicates", problems))
         return
     stream = release_stream(release, splits, open_file=beating_open(run))
     with tempfile.TemporaryDirectory(prefix="pixgen-release-") as folder:
@@ -231,7 +233,7 @@ def release_rebuild(*, moderator: User, release: Release) -> Release:
     return release
 
 
-def release_fail(*, release_id: int, reason: str) -> None:
+def release_fail(*, release_id: int, reason: JobError) -> None:
     Release.objects.filter(pk=release_id).exclude(status=Release.Status.SUCCEEDED).update(
-        status=Release.Status.FAILED, error=reason[:2000], finished_at=timezone.now()
+        status=Release.Status.FAILED, finished_at=timezone.now(), **reason.fields(limit=2000)
     )

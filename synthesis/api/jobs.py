@@ -22,6 +22,14 @@ class SynthesisStaff(permissions.BasePermission):
 
 class JobOutput(serializers.ModelSerializer):
     created_by = serializers.CharField(source="created_by.username")
+    error = serializers.CharField(
+        source="error_message",
+        read_only=True,
+        help_text="why it failed, in the request's language (Accept-Language)",
+    )
+    error_code = serializers.CharField(
+        read_only=True, help_text="why it failed, as a stable code (empty: it has not failed)"
+    )
 
     class Meta:
         model = SynthesisJob
@@ -35,6 +43,7 @@ class JobOutput(serializers.ModelSerializer):
             "items_failed",
             "progress",
             "error",
+            "error_code",
             "created_by",
             "created_at",
             "started_at",

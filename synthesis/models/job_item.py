@@ -1,6 +1,8 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from repository.models.job_state import StoredError
+
 
 class JobItemQuerySet(models.QuerySet):
     def queued(self):
@@ -10,7 +12,7 @@ class JobItemQuerySet(models.QuerySet):
         return self.filter(status=JobItem.Status.FAILED)
 
 
-class JobItem(models.Model):
+class JobItem(StoredError):
     """One output of a job: a source image rendered at one target."""
 
     class Status(models.TextChoices):

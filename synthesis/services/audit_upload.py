@@ -13,6 +13,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from synthesis.models import BiasAudit, ClassifierModel, SynthesisJob
 from synthesis.services.classifier_audit import audit_run, classifier_get
@@ -127,7 +128,7 @@ def _local_upload(upload: dict):
 def audit_job_run(*, job_id: int) -> BiasAudit | None:
     """Claim a queued audit job (or take over a dead worker's) and run it; None when there is
     nothing to do."""
-    return job_run(SynthesisJob, job_id, _audit, what="bias audit")
+    return job_run(SynthesisJob, job_id, _audit, what=gettext_noop("bias audit"))
 
 
 def _audit(run: JobRun) -> BiasAudit | None:

@@ -16,7 +16,9 @@ from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
+from repository.job_errors import CLEARED
 from synthesis.models import AugmentationExperiment, AugmentationRun, ClassifierModel, SynthesisJob
 from synthesis.services.classifier_records import catalogue_records, local_files
 from synthesis.services.files import delete_files
@@ -198,7 +200,7 @@ def augmentation_experiment_resume(
             )
         else:
             SynthesisJob.objects.filter(pk=job.pk).update(
-                status=Status.QUEUED, error="", finished_at=None
+                status=Status.QUEUED, finished_at=None, **CLEARED
             )
     experiment.refresh_from_db()
     return experiment
@@ -333,7 +335,7 @@ def augmentation_experiment_run(
         SynthesisJob,
         job_id,
         lambda run: _run(run, AugmentationExperiment.objects.get(job_id=job_id), device),
-        what="augmentation experiment",
+        what=gettext_noop("augmentation experiment"),
     )
 
 

@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from synthesis.ml.classifier.config import ClassifierConfig
 from synthesis.models import ClassifierModel, SynthesisJob, SyntheticImage
@@ -115,7 +116,12 @@ def classifier_train_run(*, job_id: int, device: str | None = None) -> Classifie
     READY (FAILED on any error)."""
     if not SynthesisJob.objects.filter(pk=job_id, kind=SynthesisJob.Kind.TRAIN_CLASSIFIER).exists():
         return None
-    return job_run(SynthesisJob, job_id, lambda run: _run(run, device), what="classifier training")
+    return job_run(
+        SynthesisJob,
+        job_id,
+        lambda run: _run(run, device),
+        what=gettext_noop("classifier training"),
+    )
 
 
 def _run(run: JobRun, device) -> ClassifierModel | None:

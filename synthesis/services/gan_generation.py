@@ -14,6 +14,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from PIL import Image
 
 from repository.imaging import pixel_hash
@@ -170,7 +171,10 @@ def _key(conditions: dict) -> str:
 def gan_generate_run(*, job_id: int, device: str | None = None) -> list[SyntheticImage] | None:
     """Write the job's images (skipping any a previous attempt wrote); None if not runnable."""
     return job_run(
-        SynthesisJob, job_id, lambda run: _generate(run, device), what="DCGAN generation"
+        SynthesisJob,
+        job_id,
+        lambda run: _generate(run, device),
+        what=gettext_noop("DCGAN generation"),
     )
 
 

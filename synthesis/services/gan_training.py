@@ -13,6 +13,7 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from PIL import Image
 
 from synthesis.ml.dcgan.config import GanConfig
@@ -122,7 +123,9 @@ def _load_checkpoint(model: GanModel) -> dict:
 def gan_train_run(*, job_id: int, device: str | None = None) -> GanModel | None:
     """Train (or continue) the job's version; returns it ready, or None if there was no work
     (finished, cancelled, or a live worker holds it)."""
-    return job_run(SynthesisJob, job_id, lambda run: _run(run, device), what="DCGAN training")
+    return job_run(
+        SynthesisJob, job_id, lambda run: _run(run, device), what=gettext_noop("DCGAN training")
+    )
 
 
 def _run(run: JobRun, device) -> GanModel | None:

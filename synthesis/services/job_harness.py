@@ -17,7 +17,9 @@ A job row has `status` (queued, running, succeeded, failed, [cancelled]), `error
                               its heartbeat. Call it often (each item, step or file).
         run.progress(**kv)    merge values into the row's `progress` (and beat)
         run.succeed(**fields) RUNNING -> SUCCEEDED with fields, only if this run still holds it
-        run.fail(reason)      RUNNING -> FAILED with the reason, only if this run still holds it
+        run.fail(reason)      RUNNING -> FAILED with the reason (a repository.job_errors.JobError:
+                              code + parameters, worded in the reader's language on display),
+                              only if this run still holds it
     job_requeue(Model, pk, task)
                               a finished job back to queued (Retry, Resume, Rebuild), dispatched
     jobs_sweep()              the periodic sweep (`manage.py sweep_jobs`): dispatch jobs that
@@ -43,13 +45,14 @@ from datetime import timedelta
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, models, transaction
 from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+
+from repository.job_errors import CLEARED, JobError
 
 logger = logging.getLogger(__name__)
 
@@ -118,9 +121,9 @@ class JobRun:
         self.row.refresh_from_db()
         return done == 1
 
-    def fail(self, reason: str) -> bool:
+    def fail(self, reason: JobError) -> bool:
         done = self._mine().update(
-            status=FAILED, error=reason[:4000], finished_at=timezone.now(), heartbeat_at=None
+            status=FAILED, finished_at=timezone.now(), heartbeat_at=None, **reason.fields()
         )
         self.row.refresh_from_db()
         return done == 1
@@ -153,34 +156,29 @@ def job_claim(model: type[models.Model], pk: int) -> JobRun | None:
     row = model.objects.get(pk=pk)
     run = JobRun(model=model, pk=pk, token=token, row=row, taken_over=row.attempts > 1)
     if row.attempts > max_attempts():
-        run.fail(
-            f"The worker running this job was lost {row.attempts - 1} times; it is stopped "
-            "so that it cannot take another worker down. Retry it once the cause is fixed."
-        )
+        run.fail(JobError.of("worker_lost", times=row.attempts - 1))
         return None
-    if row.error:
-        model.objects.filter(pk=pk, claimed_by=token).update(error="")
-        row.error = ""
+    if row.error or row.error_code:
+        model.objects.filter(pk=pk, claimed_by=token).update(**CLEARED)
+        row.error, row.error_code, row.error_params = "", "", {}
     return run
 
 
 def job_run(model: type[models.Model], pk: int, work: Callable[[JobRun], object], *, what: str):
-    """Claim the job and run work(run); any failure marks the job FAILED with the reason."""
+    """Claim the job and run work(run); any failure marks the job FAILED with the reason.
+    `what` names the work in the failure message: a catalogued phrase (gettext_noop)."""
     run = job_claim(model, pk)
     if run is None:
         return None
     try:
         return work(run)
     except SoftTimeLimitExceeded:
-        run.fail(f"The {what} ran past its time limit and was stopped.")
+        run.fail(JobError.of("time_limit", what=what))
         raise
     except JobLost:
         return None  # cancelled, or another worker has it: what it does stands
-    except ValidationError as exc:
-        run.fail(" ".join(exc.messages))
-        raise
-    except BaseException as exc:
-        run.fail(f"{type(exc).__name__}: {exc}")
+    except BaseException as exc:  # a rule that refused the work, or an unexpected error
+        run.fail(JobError.from_exception(exc))
         raise
 
 
@@ -226,7 +224,7 @@ def job_requeue(model: type[models.Model], pk: int, task, *, statuses=None, **fi
         .filter(finished | stuck)
         .update(
             status=QUEUED,
-            error="",
+            **CLEARED,
             finished_at=None,
             claimed_by="",
             heartbeat_at=None,

@@ -7,6 +7,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from repository.job_errors import CLEARED, JobError
 from repository.models import Diagnosis
 from repository.numbers import ascii_whole
 from repository.services.catalogue import catalogue_public_real
@@ -296,7 +297,7 @@ def job_items_retry(*, job: SynthesisJob, user) -> int:
                 status=ItemStatus.QUEUED
             )
         retried = locked.items.filter(status__in=[ItemStatus.FAILED, ItemStatus.CANCELLED]).update(
-            status=ItemStatus.QUEUED, error=""
+            status=ItemStatus.QUEUED, **CLEARED
         )
         leftover = locked.items.filter(status=ItemStatus.QUEUED).count()
         if not leftover:
@@ -311,13 +312,13 @@ def job_items_retry(*, job: SynthesisJob, user) -> int:
     return max(retried, leftover)
 
 
-def job_fail(*, job_id: int, reason: str) -> None:
+def job_fail(*, job_id: int, reason: JobError) -> None:
     """Mark an active job FAILED with the reason; an item caught mid-run fails with it."""
     with transaction.atomic():
         SynthesisJob.objects.filter(pk=job_id, status__in=SynthesisJob.ACTIVE).update(
-            status=Status.FAILED, error=reason[:4000], finished_at=timezone.now()
+            status=Status.FAILED, finished_at=timezone.now(), **reason.fields()
         )
         JobItem.objects.filter(job_id=job_id, status=ItemStatus.RUNNING).update(
-            status=ItemStatus.FAILED, error=reason[:4000], finished_at=timezone.now()
+            status=ItemStatus.FAILED, finished_at=timezone.now(), **reason.fields()
         )
     job_refresh_counts(job_id=job_id)

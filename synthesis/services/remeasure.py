@@ -4,6 +4,7 @@ moderator starts from the jobs page (the same work as `manage.py remeasure_tone 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from repository.models import LesionImage
 from repository.services.analysis import image_tone_remeasure
@@ -41,7 +42,9 @@ def remeasure_job_create(*, user, enqueue: bool = True) -> SynthesisJob:
 
 def remeasure_run(*, job_id: int) -> SynthesisJob | None:
     """Measure each image of the job from where it stopped (a taken-over job goes on)."""
-    return job_run(SynthesisJob, job_id, _measure_all, what="skin-tone re-measurement")
+    return job_run(
+        SynthesisJob, job_id, _measure_all, what=gettext_noop("skin-tone re-measurement")
+    )
 
 
 def _measure_all(run: JobRun) -> SynthesisJob:

@@ -14,6 +14,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from PIL import Image
 
 from repository.imaging import ImageRejected, decode_mask, decode_rgb, pixel_hash
@@ -108,7 +109,10 @@ def segmenter_train_run(
     SegmenterModel version with its comparison against the shipped model. `echo(record)`
     also sees each epoch's progress."""
     return job_run(
-        SynthesisJob, job_id, lambda run: _train(run, device, echo), what="segmenter training"
+        SynthesisJob,
+        job_id,
+        lambda run: _train(run, device, echo),
+        what=gettext_noop("segmenter training"),
     )
 
 

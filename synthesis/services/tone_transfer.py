@@ -15,9 +15,11 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 from PIL import Image
 
 from repository.imaging import ImageRejected, decode_mask, decode_rgb, pixel_hash
+from repository.job_errors import CLEARED, JobError
 from synthesis.models import JobItem, StyleTemplate, SynthesisJob, SyntheticImage
 from synthesis.services.files import delete_files, read_stored
 from synthesis.services.job_harness import JobRun, job_run, max_attempts
@@ -32,13 +34,18 @@ ItemStatus = JobItem.Status
 
 
 class ItemError(Exception):
-    """Bad input for one item: its message is shown on the item."""
+    """Bad input for one item: its message (a catalogued msgid with its parameters, then any
+    further ones) is shown on the item in the reader's language."""
+
+    def __init__(self, message: str, *more: tuple[str, dict], **params) -> None:
+        self.pairs = [(message, params), *more]
+        super().__init__(" ".join(m % p if p else m for m, p in self.pairs))
 
 
 def tone_transfer_run_job(*, job_id: int) -> SynthesisJob | None:
     """Claim the job (or take it over from a dead worker) and run its queued items until none
     is left or it is cancelled."""
-    job = job_run(SynthesisJob, job_id, _run_items, what="tone-transfer job")
+    job = job_run(SynthesisJob, job_id, _run_items, what=gettext_noop("tone-transfer job"))
     return job or SynthesisJob.objects.filter(pk=job_id).first()
 
 
@@ -49,8 +56,8 @@ def _run_items(run: JobRun) -> SynthesisJob:
         abandoned = job.items.filter(status=ItemStatus.RUNNING, result__isnull=True)
         abandoned.filter(attempts__gte=max_attempts()).update(
             status=ItemStatus.FAILED,
-            error=f"The worker was lost {max_attempts()} times while rendering this item.",
             finished_at=timezone.now(),
+            **JobError.of("item_worker_lost", times=max_attempts()).fields(),
         )
         abandoned.update(status=ItemStatus.QUEUED)
     while not run.should_stop():
@@ -61,7 +68,7 @@ def _run_items(run: JobRun) -> SynthesisJob:
     job_refresh_counts(job_id=job_id)
     job.refresh_from_db()
     if job.items_total and job.items_failed == job.items_total:
-        run.fail(f"All {job.items_total} items failed.")
+        run.fail(JobError.of("all_items_failed", count=job.items_total))
     else:
         run.succeed()
     job.refresh_from_db()
@@ -71,7 +78,10 @@ def _run_items(run: JobRun) -> SynthesisJob:
 def tone_transfer_run_item(*, item_id: int) -> SyntheticImage | None:
     """Render one queued item; a second call (or a second worker) finds it claimed and returns."""
     claimed = JobItem.objects.filter(pk=item_id, status=ItemStatus.QUEUED).update(
-        status=ItemStatus.RUNNING, attempts=F("attempts") + 1, started_at=timezone.now(), error=""
+        status=ItemStatus.RUNNING,
+        attempts=F("attempts") + 1,
+        started_at=timezone.now(),
+        **CLEARED,
     )
     if not claimed:
         return None
@@ -80,20 +90,23 @@ def tone_transfer_run_item(*, item_id: int) -> SyntheticImage | None:
         synthetic = _render_and_store(item)
     except SoftTimeLimitExceeded:
         raise  # the task marks the job (and this item) failed
-    except (ItemError, ValidationError) as exc:
-        _item_failed(item, " ".join(getattr(exc, "messages", None) or [str(exc)]))
+    except ItemError as exc:
+        _item_failed(item, JobError.messages("rejected", exc.pairs))
+        return None
+    except ValidationError as exc:
+        _item_failed(item, JobError.from_exception(exc))
         return None
     except Exception as exc:  # a bug or a broken file: one failed item, not a dead worker
         logger.exception("tone transfer item %s failed", item_id)
-        _item_failed(item, f"{type(exc).__name__}: {exc}")
+        _item_failed(item, JobError.from_exception(exc))
         return None
     job_refresh_counts(job_id=item.job_id)
     return synthetic
 
 
-def _item_failed(item: JobItem, message: str) -> None:
+def _item_failed(item: JobItem, reason: JobError) -> None:
     JobItem.objects.filter(pk=item.pk, status=ItemStatus.RUNNING).update(
-        status=ItemStatus.FAILED, error=message[:4000], finished_at=timezone.now()
+        status=ItemStatus.FAILED, finished_at=timezone.now(), **reason.fields()
     )
     job_refresh_counts(job_id=item.job_id)
 
@@ -105,7 +118,11 @@ def load_source(image) -> tuple[np.ndarray, np.ndarray, dict]:
         try:
             mask = decode_mask(read_stored(image.mask.name), size=(rgb.shape[1], rgb.shape[0]))
         except ImageRejected as exc:
-            raise ItemError(f"The lesion mask of image #{image.pk} is unusable: {exc}") from None
+            raise ItemError(
+                gettext_noop("The lesion mask of image #%(image)s is unusable."),
+                (exc.message, exc.params),
+                image=image.pk,
+            ) from None
         return rgb, mask, {"source": image.mask_source or "stored"}
     segmenter = segmenter_default()
     # The image has no mask yet (its analysis has not run): compute one, do not store it here.
@@ -119,7 +136,9 @@ def _templates_for(target: dict, backend: str) -> tuple[dict, list[StyleTemplate
         found = {t.pk: t for t in StyleTemplate.objects.filter(pk__in=ids)}
         missing = [i for i in ids if i not in found]
         if missing:
-            raise ItemError(f"Style template #{missing[0]} no longer exists.")
+            raise ItemError(
+                gettext_noop("Style template #%(template)s no longer exists."), template=missing[0]
+            )
         rows = [found[i] for i in ids]
     elif backend == "magenta":
         # magenta needs a style image for a Fitzpatrick/ITA target: the newest active template
@@ -131,7 +150,9 @@ def _templates_for(target: dict, backend: str) -> tuple[dict, list[StyleTemplate
             row = min(candidates, key=lambda t: abs(t.ita_deg - target["ita_deg"]), default=None)
         if row is None:
             raise ItemError(
-                "The magenta backend needs a style template for this target; none is active."
+                gettext_noop(
+                    "The magenta backend needs a style template for this target; none is active."
+                )
             )
         rows = [row]
     return {t.pk: style_template_to_ml(t) for t in rows}, rows
@@ -157,8 +178,14 @@ def _texture_for(target: dict, template_rows, draw_seed: int, job_params: dict):
             return None, references
         if min(chosen.width, chosen.height) < MIN_TEMPLATE_SIDE:
             raise ItemError(
-                f"Style template {chosen.name} is {chosen.width}x{chosen.height}; texture "
-                f"transfer needs at least {MIN_TEMPLATE_SIDE} px a side."
+                gettext_noop(
+                    "Style template %(name)s is %(width)s×%(height)s px; texture transfer needs "
+                    "at least %(side)s px a side."
+                ),
+                name=chosen.name,
+                width=chosen.width,
+                height=chosen.height,
+                side=MIN_TEMPLATE_SIDE,
             )
         return chosen, references
     if not skin_type:
@@ -215,7 +242,9 @@ def _render_and_store(item: JobItem) -> SyntheticImage:
             **params,
         )
     except (ValueError, RuntimeError) as exc:
-        raise ItemError(str(exc)) from None
+        raise ItemError(
+            gettext_noop("The tone transfer could not render this image: %(error)s"), error=exc
+        ) from None
     recorded = {**result.params, "mask": mask_info}
     return synthetic_store(
         item=item,
@@ -292,7 +321,10 @@ def synthetic_store(
                 pk=item.pk, status=ItemStatus.RUNNING, result__isnull=True
             ).update(status=ItemStatus.SUCCEEDED, result=synthetic, finished_at=timezone.now())
             if not linked:  # someone else finished or failed it meanwhile: keep theirs
-                raise ItemError(f"Item #{item.pk} was finished elsewhere; this output is dropped.")
+                raise ItemError(
+                    gettext_noop("Item #%(item)s was finished elsewhere; this output is dropped."),
+                    item=item.pk,
+                )
     except BaseException:
         delete_files(written)
         raise

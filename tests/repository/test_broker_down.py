@@ -11,6 +11,7 @@ from django.test import Client
 from django.urls import reverse
 from kombu.exceptions import OperationalError as BrokerDown
 
+from repository.job_errors import JobError
 from repository.models import LesionImage, Release
 from repository.services.exports import export_create
 from repository.services.moderation import image_publish
@@ -132,7 +133,9 @@ def test_a_failed_release_is_rebuilt_even_while_the_broker_is_down(
 ):
     with django_capture_on_commit_callbacks(execute=True):
         release = release_cut(moderator=moderator, tag="2026.12", title="Rebuilt")
-    release_fail(release_id=release.pk, reason="disk full")
+    release_fail(
+        release_id=release.pk, reason=JobError.of("unexpected", error="OSError: disk full")
+    )
     with django_capture_on_commit_callbacks(execute=True):
         release = release_rebuild(moderator=moderator, release=release)  # before: a 500
     assert release.status == Release.Status.QUEUED and release.dispatched_at is None

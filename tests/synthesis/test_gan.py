@@ -8,6 +8,7 @@ from django.core.files.storage import default_storage
 from django.test import override_settings
 from django.utils import timezone
 
+from repository.job_errors import JobError
 from repository.services.moderation import image_publish
 from synthesis.models import GanModel, SynthesisJob, SyntheticImage
 from synthesis.services.gan_generation import gan_generate_job_create, gan_generate_run
@@ -105,7 +106,7 @@ def test_a_job_killed_after_a_checkpoint_resumes_the_same_version_and_lineage(
     with pytest.raises(Killed):
         gan_train_run(job_id=job.pk, device="cpu")
     monkeypatch.undo()
-    job_fail(job_id=job.pk, reason="worker lost")
+    job_fail(job_id=job.pk, reason=JobError.of("worker_lost", times=1))
     halfway = GanModel.objects.get(job=job)
     assert halfway.status == GanModel.Status.FAILED and halfway.step == 2
     assert default_storage.exists(halfway.checkpoint.name) and not halfway.weights
@@ -149,7 +150,7 @@ def test_a_corrupted_checkpoint_fails_the_resume_clearly_and_nothing_becomes_rea
     with pytest.raises(Killed):
         gan_train_run(job_id=job.pk, device="cpu")
     monkeypatch.undo()
-    job_fail(job_id=job.pk, reason="worker lost")
+    job_fail(job_id=job.pk, reason=JobError.of("worker_lost", times=1))
     model = GanModel.objects.get(job=job)
     with default_storage.open(model.checkpoint.name, "wb") as fh:
         fh.write(b"\x80garbage")

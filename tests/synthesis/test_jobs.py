@@ -272,4 +272,5 @@ def test_the_task_marks_its_job_failed_with_the_reason_and_reraises(
         run_tone_transfer_job_task(job.pk)
     job.refresh_from_db()
     assert job.status == SynthesisJob.Status.FAILED
-    assert job.error == "RuntimeError: database went away"
+    assert job.error_code == "unexpected"
+    assert job.error == "Unexpected error: RuntimeError: database went away"

@@ -2,6 +2,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from repository.job_errors import JobError
 from repository.management.commands.export_dataset import _message
 from repository.models import User
 from repository.services.releases import release_build, release_cut, release_fail
@@ -38,7 +39,7 @@ class Command(BaseCommand):
         try:
             release = release_build(release_id=release.pk)
         except Exception as exc:
-            release_fail(release_id=release.pk, reason=f"{type(exc).__name__}: {exc}")
+            release_fail(release_id=release.pk, reason=JobError.from_exception(exc))
             raise CommandError(f"Release {release.tag} was not built: {exc}") from exc
         if release.status != release.Status.SUCCEEDED:
             raise CommandError(f"Release {release.tag} was not built: {release.error}")

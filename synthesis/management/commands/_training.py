@@ -4,6 +4,7 @@ to the worker. (A leading underscore keeps Django from listing this as a command
 from django.core.exceptions import ValidationError
 from django.core.management.base import CommandError
 
+from repository.job_errors import JobError
 from synthesis.services.jobs import job_fail
 
 
@@ -17,10 +18,10 @@ def run_here_or_queued(command, job, run, *, queued: bool, device: str | None):
     try:
         model = run(job_id=job.pk, device=device)
     except ValidationError as exc:
-        job_fail(job_id=job.pk, reason=" ".join(exc.messages))
+        job_fail(job_id=job.pk, reason=JobError.from_exception(exc))
         raise CommandError(" ".join(exc.messages)) from None
     except BaseException as exc:
-        job_fail(job_id=job.pk, reason=f"{type(exc).__name__}: {exc}")
+        job_fail(job_id=job.pk, reason=JobError.from_exception(exc))
         raise
     if model is None:
         raise CommandError(f"Training job #{job.pk} was cancelled or taken by a worker.")

@@ -3,6 +3,7 @@ from pathlib import Path
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
+from repository.job_errors import JobError
 from repository.models import User
 from synthesis.models import SyntheticImage
 from synthesis.services.files import read_stored
@@ -51,10 +52,10 @@ class Command(BaseCommand):
         try:
             gan_generate_run(job_id=job.pk, device=opts["device"])
         except ValidationError as exc:
-            job_fail(job_id=job.pk, reason=" ".join(exc.messages))
+            job_fail(job_id=job.pk, reason=JobError.from_exception(exc))
             raise CommandError(" ".join(exc.messages)) from None
         except BaseException as exc:
-            job_fail(job_id=job.pk, reason=f"{type(exc).__name__}: {exc}")
+            job_fail(job_id=job.pk, reason=JobError.from_exception(exc))
             raise
         out = Path(opts["out"])
         out.mkdir(parents=True, exist_ok=True)
