@@ -3,7 +3,8 @@
 Members, in this order: images/… (sorted as the rows come; JPEG and PNG carry their licence and
 credit as XMP), masks/… (same layout, only where a mask exists), metadata.csv, metadata.jsonl,
 metadata.parquet, isic_metadata.csv (the ISIC Archive's layout), any extra files of the spec
-(a release's splits.json, datacite.json, CITATION.cff), LICENSES.md, README.md, croissant.json,
+(a release's splits.json, datacite.json, CITATION.cff), LICENSES.md, README.md (the datasheet in
+the archive's language) and README.<code>.md (in each other language), croissant.json,
 manifest.json (every file with its size, SHA-256 and, for stored archives, its own URL) and
 SHA256SUMS (of every other member). Per-row outputs are spooled to temporary files, never held
 in lists, so memory does not grow with the number of images."""
@@ -16,7 +17,7 @@ from pathlib import PurePosixPath
 
 from repository.exporting import augment
 from repository.exporting.croissant import croissant
-from repository.exporting.datasheet import pixgen_version, readme
+from repository.exporting.datasheet import pixgen_version, readmes
 from repository.exporting.licences import licence_url, licences_md
 from repository.exporting.parquet import ParquetTable
 from repository.exporting.spec import ArchiveSpec, Tally
@@ -173,7 +174,8 @@ def archive_stream(
             yield from _add_text(zs, sums, extra_name, [extra_data])
         text = licences_md(spec=spec, tally=tally).encode()
         yield from _add_text(zs, sums, "LICENSES.md", [text])
-        yield from _add_text(zs, sums, "README.md", [readme(spec=spec, tally=tally).encode()])
+        for readme_name, readme_text in readmes(spec=spec, tally=tally):
+            yield from _add_text(zs, sums, readme_name, [readme_text.encode()])
         meta = croissant(
             name=spec.title,
             description=_contents_in_english(tally)

@@ -1,9 +1,13 @@
-"""README.md of an archive: a datasheet saying what is in it, how it was made and its counts."""
+"""README.md of an archive: a datasheet saying what is in it, how it was made and its counts,
+in the archive's language, with the same datasheet in each other language beside it
+(README.ja.md, README.id.md, …)."""
 
+import dataclasses
 import json
 import tomllib
 from pathlib import Path
 
+from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext as _
 
@@ -40,6 +44,21 @@ def readme(*, spec: ArchiveSpec, tally: Tally) -> str:
     """The datasheet in the spec's language (releases are always English: same bytes for all)."""
     with translation.override(spec.language):
         return _readme(spec=spec, tally=tally)
+
+
+def readme_files(spec: ArchiveSpec) -> list[tuple[str, str]]:
+    """(member name, language) of every datasheet: README.md in the spec's language, then
+    README.<code>.md in each other language of the site."""
+    others = [code for code, _name in settings.LANGUAGES if code != spec.language]
+    return [("README.md", spec.language), *((f"README.{code}.md", code) for code in others)]
+
+
+def readmes(*, spec: ArchiveSpec, tally: Tally) -> list[tuple[str, str]]:
+    """(member name, text) of every datasheet of the archive."""
+    return [
+        (name, readme(spec=dataclasses.replace(spec, language=language), tally=tally))
+        for name, language in readme_files(spec)
+    ]
 
 
 def contents_description(tally: Tally) -> str:
@@ -107,6 +126,9 @@ def _readme(*, spec: ArchiveSpec, tally: Tally) -> str:
             "paths, SHA-256 of each file, augmentation parameters)."
         ),
         "- " + _("`LICENSES.md`: licences and credit lines, by licence and contributor."),
+        "- "
+        + _("This datasheet in the other languages: %(files)s.")
+        % {"files": ", ".join(f"`{name}`" for name, _language in readme_files(spec)[1:])},
         "- "
         + _("`croissant.json`: Croissant 1.0 metadata; `SHA256SUMS`: `sha256sum -c SHA256SUMS`."),
         "",

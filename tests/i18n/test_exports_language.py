@@ -49,3 +49,36 @@ def test_a_streamed_export_has_its_datasheet_in_the_requested_language(client):
     archive = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
     text = archive.read("README.md").decode()
     assert text.startswith("# Ekspor dataset PixGen") and "## Cara pembuatan" in text
+
+
+@pytest.mark.django_db
+def test_an_export_carries_the_datasheet_in_every_language_beside_its_own(client):
+    response = client.get("/api/v1/exports/", headers={"accept-language": "ja"})
+    archive = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
+    names = set(archive.namelist())
+    assert {"README.md", "README.en.md", "README.id.md"} <= names and "README.ja.md" not in names
+    assert archive.read("README.md").decode().startswith("# ")
+    assert "## 収録内容" in archive.read("README.md").decode()
+    assert "## What is in it" in archive.read("README.en.md").decode()
+    assert "## Isi arsip" in archive.read("README.id.md").decode()
+    # Every datasheet is listed in SHA256SUMS like any other member.
+    sums = archive.read("SHA256SUMS").decode()
+    assert all(f"  {name}\n" in sums for name in ("README.md", "README.en.md", "README.id.md"))
+
+
+def test_a_release_has_the_same_datasheets_whatever_the_active_language():
+    from django.utils import translation
+
+    from repository.exporting.datasheet import readmes
+
+    spec = ArchiveSpec(title="t", created_at=WHEN, release_tag="2026.11")
+    with translation.override("ja"):
+        in_japanese = readmes(spec=spec, tally=_tally())
+    with translation.override("id"):
+        in_indonesian = readmes(spec=spec, tally=_tally())
+    assert in_japanese == in_indonesian
+    files = dict(in_japanese)
+    assert list(files) == ["README.md", "README.ja.md", "README.id.md"]
+    assert "## What is in it" in files["README.md"]
+    assert "## 収録内容" in files["README.ja.md"] and "## Isi arsip" in files["README.id.md"]
+    assert "`README.ja.md`, `README.id.md`" in files["README.md"]
