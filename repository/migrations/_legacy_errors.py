@@ -1,5 +1,5 @@
-"""Reading the English failure reasons stored before codes (migrations repository 0011 and
-synthesis 0013): each becomes the code and parameters repository/job_errors.py words in the
+"""Reading the English failure reasons stored before codes (migrations repository 0012 and
+synthesis 0014): each becomes the code and parameters repository/job_errors.py words in the
 reader's language. Text that matches no pattern is kept as one message ("other"), which is
 still translated when it is a catalogued message. Frozen here so later code cannot change what
 the migrations do."""

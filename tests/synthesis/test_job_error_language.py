@@ -134,7 +134,7 @@ def test_the_migration_codes_the_rows_it_finds(moderator, public_images):
 
     job = job_create_tone_transfer(user=moderator, targets=fitz(5), image_ids=[public_images[0].pk])
     SynthesisJob.objects.filter(pk=job.pk).update(status="failed", error="All 1 items failed.")
-    call_command("migrate", "synthesis", "0012", verbosity=0)
+    call_command("migrate", "synthesis", "0013", verbosity=0)
     call_command("migrate", "synthesis", verbosity=0)
     job.refresh_from_db()
     assert job.error_code == "all_items_failed" and job.error_params == {"count": 1}

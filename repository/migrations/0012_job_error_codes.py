@@ -4,40 +4,40 @@ from django.db import migrations, models
 
 from repository.migrations._legacy_errors import code_reasons, uncode_reasons
 
-MODELS = ["SynthesisJob", "JobItem"]
+MODELS = ["Export", "Release"]
 
 
 def forwards(apps, schema_editor):
-    code_reasons(apps, "synthesis", MODELS)
+    code_reasons(apps, "repository", MODELS)
 
 
 def backwards(apps, schema_editor):
-    uncode_reasons(apps, "synthesis", MODELS)
+    uncode_reasons(apps, "repository", MODELS)
 
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("synthesis", "0012_remeasure_job_kind"),
+        ("repository", "0011_catalogue_counts_page_indexes"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name="jobitem",
+            model_name="export",
             name="error_code",
             field=models.CharField(blank=True, max_length=32),
         ),
         migrations.AddField(
-            model_name="jobitem",
+            model_name="export",
             name="error_params",
             field=models.JSONField(blank=True, default=dict),
         ),
         migrations.AddField(
-            model_name="synthesisjob",
+            model_name="release",
             name="error_code",
             field=models.CharField(blank=True, max_length=32),
         ),
         migrations.AddField(
-            model_name="synthesisjob",
+            model_name="release",
             name="error_params",
             field=models.JSONField(blank=True, default=dict),
         ),

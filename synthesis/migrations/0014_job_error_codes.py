@@ -4,40 +4,40 @@ from django.db import migrations, models
 
 from repository.migrations._legacy_errors import code_reasons, uncode_reasons
 
-MODELS = ["Export", "Release"]
+MODELS = ["SynthesisJob", "JobItem"]
 
 
 def forwards(apps, schema_editor):
-    code_reasons(apps, "repository", MODELS)
+    code_reasons(apps, "synthesis", MODELS)
 
 
 def backwards(apps, schema_editor):
-    uncode_reasons(apps, "repository", MODELS)
+    uncode_reasons(apps, "synthesis", MODELS)
 
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("repository", "0010_job_harness"),
+        ("synthesis", "0013_page_indexes_catalogue_counts"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name="export",
+            model_name="jobitem",
             name="error_code",
             field=models.CharField(blank=True, max_length=32),
         ),
         migrations.AddField(
-            model_name="export",
+            model_name="jobitem",
             name="error_params",
             field=models.JSONField(blank=True, default=dict),
         ),
         migrations.AddField(
-            model_name="release",
+            model_name="synthesisjob",
             name="error_code",
             field=models.CharField(blank=True, max_length=32),
         ),
         migrations.AddField(
-            model_name="release",
+            model_name="synthesisjob",
             name="error_params",
             field=models.JSONField(blank=True, default=dict),
         ),
