@@ -19,9 +19,15 @@ def _patterns(origin: str, prefix: str) -> dict[str, tuple[str, str]]:
     return {name: tuple(path.split(str(_ID), 1)) for name, path in paths.items()}
 
 
-def links(row: dict, request) -> dict:
+def links_base(request) -> str:
+    """The scheme and host links start with ("" without a request)."""
+    return request.build_absolute_uri("/")[:-1] if request is not None else ""
+
+
+def links(row: dict, request, *, base: str | None = None) -> dict:
+    """A row's links; a page passes `base` (links_base) once instead of per row."""
     patterns = _patterns(row["origin"], get_script_prefix())
-    base = request.build_absolute_uri("/")[:-1] if request is not None else ""
+    base = links_base(request) if base is None else base
     pk = str(row["id"])
 
     def link(name: str) -> str:

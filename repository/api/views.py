@@ -10,7 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from repository.api import serializers as s
-from repository.api.files import links
+from repository.api.files import links, links_base
 from repository.api.pagination import catalogue_page
 from repository.api.parsers import MultiPartParser
 from repository.api.permissions import CatalogueReadable
@@ -91,9 +91,9 @@ class CatalogueList(APIView):
             size=_page_size(params.get("page_size")),
             descending=ordering.startswith("-"),
         )
-        results = []
+        results, base = [], links_base(request)
         for row in rows:
-            row.update(links(row, request))
+            row.update(links(row, request, base=base))
             results.append({k: row[k] for k in (fields or OUTPUT_FIELDS)})
         next_url = None
         if following:

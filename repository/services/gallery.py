@@ -4,6 +4,8 @@ search by id, sort and page, and an image's neighbours within a result list. Rea
 import hashlib
 import re
 from dataclasses import dataclass
+from functools import lru_cache
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.cache import cache
@@ -12,7 +14,7 @@ from django.db import connection
 from django.db.models import Count, F, QuerySet, Value
 from django.db.models.functions import Coalesce
 from django.http import QueryDict
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -386,34 +388,49 @@ def _facet_entry(facet: Facet, counts: dict, labels: dict, query: GalleryQuery) 
 
 
 def _toggle_url(query: GalleryQuery, facet: Facet, value: str, on: bool) -> str:
-    params = query.params.copy()
+    # A plain dict of lists, as QueryDict holds them: a gallery page builds a hundred of
+    # these links, and copying a QueryDict (a deep copy) each time was much of its time.
+    params = {name: query.params.getlist(name) for name in query.params}
     if facet.name == "age":
         for name in FACET_PARAMS["age"]:
             params.pop(name, None)
         if not on:
-            params["age_min"] = params["age_max"] = value
+            params["age_min"] = params["age_max"] = [value]
     elif facet.multiple:
-        current = [v for v in params.get(facet.name, "").split(",") if v]
+        given = params.get(facet.name) or [""]
+        current = [v for v in given[-1].split(",") if v]
         current = [v for v in current if v.lower() != value.lower()]
         if not on:
             current.append(value)
         if current:
-            params[facet.name] = ",".join(current)
+            params[facet.name] = [",".join(current)]
         else:
             params.pop(facet.name, None)
     elif on:
         params.pop(facet.name, None)
     else:
-        params[facet.name] = value
+        params[facet.name] = [value]
     return _url(params, query)
 
 
-def _url(params: QueryDict, query: GalleryQuery) -> str:
-    params = params.copy()
+def _url(params, query: GalleryQuery) -> str:
+    """The gallery's URL for these parameters (a QueryDict or a dict of lists) and the sort."""
+    lists = params.lists() if isinstance(params, QueryDict) else params.items()
+    pairs = [(name, v) for name, values in lists for v in values]
     if query.sort != "newest":
-        params["sort"] = query.sort
-    encoded = params.urlencode()
-    return f"{reverse('image-list')}{'?' + encoded if encoded else ''}"
+        pairs = [(name, v) for name, v in pairs if name != "sort"] + [("sort", query.sort)]
+    encoded = urlencode(pairs)
+    return f"{_list_path()}{'?' + encoded if encoded else ''}"
+
+
+def _list_path() -> str:
+    return _list_path_under(get_script_prefix())
+
+
+@lru_cache(maxsize=8)
+def _list_path_under(prefix: str) -> str:
+    """The gallery's path, reversed once per script prefix (a page links to it ~100 times)."""
+    return reverse("image-list")
 
 
 def gallery_chips(query: GalleryQuery, facets: list[dict]) -> list[dict]:
