@@ -358,15 +358,20 @@ def under_gunicorn(seconds: float, workers: int, env: dict, timeout: float = 10)
         env=env,
     )
     try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
+        # Ready when a worker answers, not when the port accepts a connection (the master binds
+        # it long before a worker has imported Django on a loaded machine).
+        started, answered = time.monotonic(), False
+        while not answered and time.monotonic() < started + 180 and server.poll() is None:
             try:
-                http.client.HTTPConnection("127.0.0.1", port, timeout=1).request(
-                    "GET", "/api/v1/coverage/"
-                )
-                break
-            except OSError:
-                time.sleep(0.3)
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+                conn.request("GET", QUERIES[0])
+                answered = conn.getresponse().status == 200
+            except (OSError, http.client.HTTPException):
+                time.sleep(0.5)
+        print(
+            f"  gunicorn {'answered' if answered else 'did NOT answer'} after "
+            f"{time.monotonic() - started:.0f} s"
+        )
         latencies: list[float] = []
         errors = [0]
         stop = time.monotonic() + seconds
