@@ -40,19 +40,30 @@ def _choice(choices):
     return parse
 
 
+class DiagnosisCodes(list):
+    """Diagnosis codes as given, with the ids the same lookup found (`ids`)."""
+
+    ids: list[int]
+
+
 def _diagnoses(name: str, value: str) -> list[str]:
     codes = _codes(value)
-    known = set(Diagnosis.objects.filter(code__in=codes).values_list("code", flat=True))
+    known = dict(Diagnosis.objects.filter(code__in=codes).values_list("code", "id"))
     unknown = [c for c in codes if c not in known]
     if unknown or not codes:
         raise ValidationError(
             {name: _("Unknown diagnosis code(s): %(c)s.") % {"c": ", ".join(unknown) or "''"}}
         )
-    return codes
+    parsed = DiagnosisCodes(codes)
+    parsed.ids = sorted(set(known.values()))
+    return parsed
 
 
 def diagnosis_ids(codes: list[str]) -> list[int]:
-    """The ids of diagnosis codes (the catalogue filters on the id column)."""
+    """The ids of diagnosis codes (the catalogue filters on the id column); parsed codes
+    carry them already."""
+    if isinstance(codes, DiagnosisCodes):
+        return codes.ids
     return list(Diagnosis.objects.filter(code__in=codes).values_list("id", flat=True))
 
 
