@@ -216,6 +216,11 @@ def blind_judgement_submit(
     return judgement
 
 
+def blind_session_next(*, session: BlindSession) -> BlindJudgement | None:
+    """The next image of the session still to judge, in order; None once all are judged."""
+    return session.judgements.pending().order_by("position").first()
+
+
 def blind_session_summary(*, session: BlindSession) -> dict:
     """How the reviewer did, shown once the session is finished."""
     judged = list(session.judgements.judged())

@@ -65,6 +65,26 @@ def review_queue_next(*, user, after: SyntheticImage | None = None, **filters):
     return images.first()
 
 
+def review_in_queue(*, user, pk: int) -> bool:
+    """Whether the item is still in this reviewer's queue (not decided, not their own job's,
+    not reviewed by them): only such an item's page opens, so nobody peeks at the others."""
+    return review_queue(user=user).filter(pk=pk).exists()
+
+
+def review_queue_position(*, user, synthetic: SyntheticImage, **filters) -> tuple[int | None, int]:
+    """("x", "of N"): where the item stands in the reviewer's filtered queue, oldest first,
+    and the queue's length; x is None when the item is not in that queue."""
+    queue = review_queue(user=user, **filters)
+    total = queue.count()
+    if not queue.filter(pk=synthetic.pk).exists():
+        return None, total
+    before = queue.filter(
+        Q(created_at__lt=synthetic.created_at)
+        | Q(created_at=synthetic.created_at, id__lt=synthetic.pk)
+    ).count()
+    return before + 1, total
+
+
 def review_following(*, user, after: SyntheticImage, **filters) -> SyntheticImage | None:
     """The item a reviewer sees after this one: the next in their queue, wrapping round to
     the first; None when the queue is empty."""

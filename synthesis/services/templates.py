@@ -148,6 +148,14 @@ def style_template_create_from_upload(
     return _save(rgb=rgb, name=name, fitzpatrick=fitzpatrick, user=user, note=_("uploaded"))
 
 
+def style_template_crop_source(*, image_id: int) -> LesionImage:
+    """The contributed image a moderator cuts a patch from; a missing one is a form error."""
+    image = LesionImage.objects.filter(pk=image_id).first()
+    if image is None:
+        raise ValidationError({"image": _("There is no image #%(id)s.") % {"id": image_id}})
+    return image
+
+
 def style_template_create_from_crop(
     *, user, name: str, fitzpatrick: int, image: LesionImage, box: tuple[int, int, int, int]
 ) -> StyleTemplate:

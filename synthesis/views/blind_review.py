@@ -5,13 +5,14 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from repository.views.common import apply_errors
 from synthesis.forms.blind_review import BlindJudgementForm, BlindStartForm
 from synthesis.models import BlindJudgement, BlindSession
+from synthesis.selectors import blind_judgement_get, blind_session_get
 from synthesis.services import blind_review as svc
 from synthesis.services.review import require_reviewer
 
@@ -19,7 +20,17 @@ from synthesis.services.review import require_reviewer
 def _own_session(request, session: int) -> BlindSession:
     require_reviewer(request.user)
     # Another reviewer's session does not exist, as far as this one can tell.
-    return get_object_or_404(BlindSession, pk=session, reviewer=request.user)
+    blind = blind_session_get(pk=session, reviewer=request.user)
+    if blind is None:
+        raise Http404
+    return blind
+
+
+def _judgement(blind: BlindSession, position: int) -> BlindJudgement:
+    judgement = blind_judgement_get(session=blind, position=position)
+    if judgement is None:
+        raise Http404
+    return judgement
 
 
 @login_required
@@ -41,7 +52,7 @@ def blind_start(request):
 def blind_session(request, session: int):
     """The next image still to judge, or the summary once all are judged."""
     blind = _own_session(request, session)
-    following = blind.judgements.pending().order_by("position").first()
+    following = svc.blind_session_next(session=blind)
     if following is not None:
         return redirect("synthesis-blind-judge", session=blind.pk, position=following.position)
     return render(
@@ -54,7 +65,7 @@ def blind_session(request, session: int):
 @login_required
 def blind_judge(request, session: int, position: int):
     blind = _own_session(request, session)
-    judgement = get_object_or_404(BlindJudgement, session=blind, position=position)
+    judgement = _judgement(blind, position)
     status = 200
     if request.method == "POST":
         form = BlindJudgementForm(request.POST)
@@ -82,11 +93,7 @@ def blind_judge(request, session: int, position: int):
 @login_required
 def blind_image(request, session: int, position: int):
     blind = _own_session(request, session)
-    judgement = get_object_or_404(
-        BlindJudgement.objects.select_related("real_image", "synthetic"),
-        session=blind,
-        position=position,
-    )
+    judgement = _judgement(blind, position)
     response = HttpResponse(svc.blind_image_bytes(judgement=judgement), content_type="image/jpeg")
     # Private: this URL is the reviewer's alone, and never cached by a shared cache.
     response["Cache-Control"] = "private, no-store"

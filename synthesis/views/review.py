@@ -5,9 +5,8 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Q
 from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -15,7 +14,7 @@ from django.views.decorators.http import require_POST
 from repository.views.common import apply_errors
 from synthesis.forms.blind_review import BlindStartForm
 from synthesis.forms.review import ReviewFilterForm, ReviewForm, SettleForm
-from synthesis.models import SyntheticImage
+from synthesis.selectors import synthetic_get
 from synthesis.services import review as svc
 from synthesis.services.targets import target_label
 
@@ -63,9 +62,9 @@ def review_item(request, pk: int):
     if filters is None:
         return render(request, "synthesis/review_queue.html", {"form": form_filters}, status=400)
     query = urlencode({k: v for k, v in request.GET.items() if k in form_filters.fields})
-    synthetic = get_object_or_404(
-        SyntheticImage.objects.select_related("diagnosis", "source_image", "job"), pk=pk
-    )
+    synthetic = synthetic_get(pk=pk)
+    if synthetic is None:
+        raise Http404
     status = 200
     if request.method == "POST":
         form = ReviewForm(request.POST)
@@ -87,12 +86,12 @@ def review_item(request, pk: int):
                 )
         status = status if status != 200 else 400
     else:
-        # Only items still in this reviewer's queue: no peeking at decided or own-job items.
-        if not svc.review_queue(user=request.user).filter(pk=pk).exists():
+        if not svc.review_in_queue(user=request.user, pk=pk):
             raise Http404
         form = ReviewForm()
     context = _item_context(synthetic, form, query)
-    context.update(_queue_position(request.user, synthetic, filters))
+    position, total = svc.review_queue_position(user=request.user, synthetic=synthetic, **filters)
+    context.update(queue_position=position, queue_total=total)
     following = svc.review_queue_next(user=request.user, after=synthetic, **filters)
     context["next_url"] = (
         _with_query(reverse("synthesis-review-item", args=[following.pk]), query)
@@ -100,19 +99,6 @@ def review_item(request, pk: int):
         else _with_query(reverse("synthesis-review-queue"), query)
     )
     return render(request, "synthesis/review_item.html", context, status=status)
-
-
-def _queue_position(user, synthetic, filters) -> dict:
-    """ "x of N": where this item stands in the reviewer's queue (oldest first)."""
-    queue = svc.review_queue(user=user, **filters)
-    total = queue.count()
-    before = queue.filter(
-        Q(created_at__lt=synthetic.created_at)
-        | Q(created_at=synthetic.created_at, id__lt=synthetic.pk)
-    ).count()
-    if not queue.filter(pk=synthetic.pk).exists():
-        return {"queue_total": total, "queue_position": None}
-    return {"queue_total": total, "queue_position": before + 1}
 
 
 def _with_query(url: str, query: str) -> str:
@@ -133,7 +119,9 @@ def disputed_list(request):
 @require_POST
 def settle(request, pk: int):
     items = svc.disputed_queue(user=request.user)
-    synthetic = get_object_or_404(SyntheticImage, pk=pk)
+    synthetic = synthetic_get(pk=pk)
+    if synthetic is None:
+        raise Http404
     form = SettleForm(request.POST, prefix=str(pk))
     if form.is_valid():
         try:

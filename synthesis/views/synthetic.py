@@ -1,10 +1,11 @@
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 
 from repository.views.images import results_navigation
 from synthesis.models import SyntheticImage
+from synthesis.selectors import synthetic_get, synthetic_images
 from synthesis.services.targets import target_label
 from synthesis.views.common import require_staff
 
@@ -12,10 +13,8 @@ from synthesis.views.common import require_staff
 @login_required
 def synthetic_list(request):
     require_staff(request)
-    images = SyntheticImage.objects.visible_to(request.user).select_related("diagnosis")
     status = request.GET.get("status", SyntheticImage.Status.PENDING_REVIEW)
-    if status in SyntheticImage.Status.values:
-        images = images.filter(status=status)
+    images = synthetic_images(user=request.user, status=status)
     page = Paginator(images, 48).get_page(request.GET.get("page"))
     return render(
         request,
@@ -25,10 +24,8 @@ def synthetic_list(request):
 
 
 def synthetic_detail(request, pk: int):
-    synthetic = get_object_or_404(
-        SyntheticImage.objects.select_related("diagnosis", "source_image", "job"), pk=pk
-    )
-    if not synthetic.can_be_seen_by(request.user):
+    synthetic = synthetic_get(pk=pk, user=request.user)
+    if synthetic is None:
         raise Http404
     return render(
         request,

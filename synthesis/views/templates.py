@@ -2,23 +2,32 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import Http404
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from repository.models import LesionImage
 from repository.services.ingest import read_limited
 from repository.views.common import apply_errors
 from synthesis.forms.templates import StyleTemplateForm
 from synthesis.models import StyleTemplate
+from synthesis.selectors import style_template_get, style_templates
 from synthesis.services.templates import (
     style_template_create_from_crop,
     style_template_create_from_upload,
+    style_template_crop_source,
     style_template_decide,
     style_template_set_active,
     style_templates_load_defaults,
 )
 from synthesis.views.common import require_moderator, require_staff
+
+
+def _template_or_404(pk: int, *, accepted: bool = False) -> StyleTemplate:
+    template = style_template_get(pk=pk, accepted=accepted)
+    if template is None:
+        raise Http404
+    return template
 
 
 @login_required
@@ -27,7 +36,7 @@ def template_list(request):
     return render(
         request,
         "synthesis/template_list.html",
-        {"templates": StyleTemplate.objects.select_related("source_image")},
+        {"templates": style_templates()},
     )
 
 
@@ -50,16 +59,11 @@ def template_create(request):
                     ),
                 )
             else:
-                image = LesionImage.objects.filter(pk=data["image"]).first()
-                if image is None:
-                    raise ValidationError(
-                        {"image": _("There is no image #%(id)s.") % {"id": data["image"]}}
-                    )
                 template = style_template_create_from_crop(
                     user=request.user,
                     name=data["name"],
                     fitzpatrick=data["fitzpatrick"],
-                    image=image,
+                    image=style_template_crop_source(image_id=data["image"]),
                     box=(data["left"], data["top"], data["width"], data["height"]),
                 )
         except ValidationError as exc:
@@ -79,7 +83,7 @@ def template_create(request):
 @require_POST
 def template_toggle(request, pk: int):
     require_moderator(request)
-    template = get_object_or_404(StyleTemplate, pk=pk, status=StyleTemplate.Status.ACCEPTED)
+    template = _template_or_404(pk, accepted=True)
     style_template_set_active(template=template, user=request.user, active=not template.is_active)
     return redirect("synthesis-templates")
 
@@ -89,7 +93,7 @@ def template_toggle(request, pk: int):
 def template_decide(request, pk: int):
     """Accept or reject a template proposed from a published image."""
     require_moderator(request)
-    template = get_object_or_404(StyleTemplate, pk=pk)
+    template = _template_or_404(pk)
     accept = request.POST.get("decision") == "accept"
     try:
         style_template_decide(template=template, user=request.user, accept=accept)

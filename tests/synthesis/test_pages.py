@@ -251,6 +251,27 @@ def test_a_bad_crop_on_the_template_form_is_an_error(client, moderator, public_i
     assert not StyleTemplate.objects.exists()
 
 
+def test_a_crop_from_an_image_that_is_not_there_is_a_form_error(client, moderator, db):
+    client.force_login(moderator)
+    box = {"left": 0, "top": 0, "width": 64, "height": 64}
+    data = {"name": "Gone", "fitzpatrick": "5", "image": 999999, **box}
+    response = client.post(reverse("synthesis-template-create"), data)
+    assert response.status_code == 400 and "There is no image #999999" in response.content.decode()
+    assert not StyleTemplate.objects.exists()
+
+
+def test_switching_or_deciding_a_template_that_is_not_there_is_a_404(
+    client, moderator, default_templates
+):
+    client.force_login(moderator)
+    proposed = default_templates[0]
+    StyleTemplate.objects.filter(pk=proposed.pk).update(status=StyleTemplate.Status.PROPOSED)
+    # Only an accepted template can be switched on or off; any template can be decided.
+    assert client.post(reverse("synthesis-template-toggle", args=[proposed.pk])).status_code == 404
+    assert client.post(reverse("synthesis-template-toggle", args=[999999])).status_code == 404
+    assert client.post(reverse("synthesis-template-decide", args=[999999])).status_code == 404
+
+
 def test_reviewers_see_templates_but_cannot_add_them(client, reviewer):
     client.force_login(reviewer)
     assert client.get(reverse("synthesis-templates")).status_code == 200

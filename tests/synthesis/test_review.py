@@ -14,7 +14,9 @@ from repository.services.moderation import image_publish
 from synthesis.models import Review, ReviewSettlement, SynthesisJob, SyntheticImage
 from synthesis.services.review import (
     disputed_queue,
+    review_in_queue,
     review_queue,
+    review_queue_position,
     review_settle,
     review_submit,
 )
@@ -164,6 +166,33 @@ def test_the_queue_is_oldest_first_filterable_and_leaves_out_reviewed_and_own(
     assert list(review_queue(user=reviewers[1])) == [item]  # not their own output
     review_submit(synthetic=item, reviewer=reviewers[0], **APPROVE)
     assert list(review_queue(user=reviewers[0])) == [newer]
+
+
+def test_an_items_place_in_the_queue_counts_only_what_this_reviewer_may_still_review(
+    item, reviewers
+):
+    newer = _synthetic(item.source_image, status="pending_review", created_by=reviewers[1])
+    first, second = reviewers
+    assert review_queue_position(user=first, synthetic=item) == (1, 2)
+    assert review_queue_position(user=first, synthetic=newer) == (2, 2)
+    # Filtered out, or the reviewer's own output: not in that queue, though it has a length.
+    assert review_queue_position(user=first, synthetic=item, fitzpatrick=5) == (None, 0)
+    assert review_queue_position(user=second, synthetic=newer) == (None, 1)
+    assert review_in_queue(user=first, pk=newer.pk)
+    assert not review_in_queue(user=second, pk=newer.pk)
+    review_submit(synthetic=item, reviewer=first, **APPROVE)
+    assert not review_in_queue(user=first, pk=item.pk)
+    assert review_queue_position(user=first, synthetic=newer) == (1, 1)
+
+
+def test_the_item_page_says_where_the_item_stands_and_links_the_next(client, item, reviewers):
+    newer = _synthetic(item.source_image, status="pending_review", created_by=item.created_by)
+    client.force_login(reviewers[0])
+    page = client.get(reverse("synthesis-review-item", args=[item.pk])).content.decode()
+    assert "1 of 2" in page and reverse("synthesis-review-item", args=[newer.pk]) in page
+    last = client.get(reverse("synthesis-review-item", args=[newer.pk])).content.decode()
+    assert "2 of 2" in last
+    assert client.get(reverse("synthesis-review-item", args=[999999])).status_code == 404
 
 
 def post(client, pk, **data):

@@ -1,0 +1,45 @@
+"""Reads of the synthesis app that pages share: each lookup written once, here, instead of in
+every view that shows the thing. Writes and rules stay in services/; a view asks a selector
+(or a service) and renders what it gets, turning None into a 404."""
+
+from synthesis.models import BlindJudgement, BlindSession, StyleTemplate, SyntheticImage
+
+
+def synthetic_get(*, pk: int, user=None) -> SyntheticImage | None:
+    """One synthetic image with what its pages show (diagnosis, source image, job); None when
+    there is none, or, with `user`, when that user may not see it."""
+    rows = SyntheticImage.objects.select_related("diagnosis", "source_image", "job")
+    if user is not None:
+        rows = rows.visible_to(user)
+    return rows.filter(pk=pk).first()
+
+
+def synthetic_images(*, user, status: str):
+    """The synthetic images `user` may see with this status (any status when it is not one),
+    newest first as the model orders them."""
+    rows = SyntheticImage.objects.visible_to(user).select_related("diagnosis")
+    return rows.filter(status=status) if status in SyntheticImage.Status.values else rows
+
+
+def style_templates():
+    """Every style template, for the templates page (with the image a template was cut from)."""
+    return StyleTemplate.objects.select_related("source_image")
+
+
+def style_template_get(*, pk: int, accepted: bool = False) -> StyleTemplate | None:
+    """One style template; with `accepted`, only an accepted one (what may be switched on)."""
+    rows = StyleTemplate.objects.all()
+    if accepted:
+        rows = rows.filter(status=StyleTemplate.Status.ACCEPTED)
+    return rows.filter(pk=pk).first()
+
+
+def blind_session_get(*, pk: int, reviewer) -> BlindSession | None:
+    """A reviewer's own blinded session; another reviewer's is None, as if it did not exist."""
+    return BlindSession.objects.filter(pk=pk, reviewer=reviewer).first()
+
+
+def blind_judgement_get(*, session: BlindSession, position: int) -> BlindJudgement | None:
+    """The judgement at this position of the session (with both images it may show)."""
+    rows = BlindJudgement.objects.select_related("real_image", "synthetic")
+    return rows.filter(session=session, position=position).first()
