@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from repository.exporting.licences import LICENCE_NAMES
 from repository.exporting.markdown import md_paragraphs, md_text
 from repository.exporting.spec import ArchiveSpec, Tally
-from synthesis.ml.fitzpatrick import ROMAN
+from synthesis.ml.fitzpatrick import DARKER, ROMAN, TYPES
 
 PYPROJECT = Path(__file__).resolve().parents[2] / "pyproject.toml"
 
@@ -65,8 +65,8 @@ def contents_description(tally: Tally) -> str:
     """One sentence on whose skin the archive shows, from what is in it: a light-skin export
     does not claim to be a darker-skin one."""
     types = tally.skin_types()
-    darker = sum(types[t] for t in (4, 5, 6))
-    lighter = sum(types[t] for t in (1, 2, 3))
+    darker = sum(types[t] for t in DARKER)
+    lighter = sum(types[t] for t in TYPES if t not in DARKER)
     if tally.total == 0:
         return _("An empty selection from PixGen: no images matched.")
     if darker == tally.total:
@@ -81,7 +81,7 @@ def contents_description(tally: Tally) -> str:
 
 def skin_type_line(tally: Tally) -> str:
     types = tally.skin_types()
-    parts = [f"{ROMAN[t]} {types[t]}" for t in range(1, 7)]
+    parts = [f"{ROMAN[t]} {types[t]}" for t in TYPES]
     if types[0]:
         parts.append(_("not recorded %(n)s") % {"n": types[0]})
     return _("Images per Fitzpatrick type: %(parts)s.") % {"parts": ", ".join(parts)}

@@ -7,10 +7,8 @@ from django.conf import settings
 from django.db.models import Count
 
 from repository.models import Diagnosis, ImageRequest, LesionImage
-from synthesis.ml.fitzpatrick import roman
+from synthesis.ml.fitzpatrick import TYPES, roman
 from synthesis.models import SyntheticImage
-
-TYPES = list(range(1, 7))
 
 
 @dataclass

@@ -13,6 +13,7 @@ from repository.services.catalogue_counts import catalogue_change
 from repository.services.notifications import notify
 from repository.services.permissions import require_authenticated, require_moderator
 from repository.services.requests import request_refresh
+from synthesis.ml.fitzpatrick import DARKER
 
 Status = LesionImage.Status
 
@@ -34,10 +35,6 @@ def _decide(*, image: LesionImage, moderator: User, status: str, reason: str = "
     return image
 
 
-# Published images of these types offer their healthy skin as a real-skin style template.
-TEMPLATE_TYPES = (4, 5, 6)
-
-
 def image_publish(*, image: LesionImage, moderator: User) -> LesionImage:
     require_moderator(moderator)
     if not image.image or not default_storage.exists(image.image.name):
@@ -47,7 +44,8 @@ def image_publish(*, image: LesionImage, moderator: User) -> LesionImage:
         )
     with transaction.atomic():
         image = _decide(image=image, moderator=moderator, status=Status.PUBLIC)
-        if image.fitzpatrick in TEMPLATE_TYPES:
+        # A published image of a darker type offers its healthy skin as a style template.
+        if image.fitzpatrick in DARKER:
             from synthesis.services.job_harness import task_send
             from synthesis.tasks import propose_style_template_task
 

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from repository.models import LesionImage, ToneLabel, User
 from repository.numbers import ascii_whole
 from repository.tone_questionnaire import check_answers, questionnaire_type
-from synthesis.ml.fitzpatrick import GROUPS, group_of, parse_type
+from synthesis.ml.fitzpatrick import GROUPS, TYPES, group_of, parse_type
 from synthesis.services.review_metrics import cohen_kappa, weighted_kappa
 
 
@@ -176,7 +176,7 @@ def agreement(a: list[int], b: list[int]) -> dict:
         "within_one": sum(abs(x - y) <= 1 for x, y in pairs) / n,
         "group": sum(group_of(x) == group_of(y) for x, y in pairs) / n,
         "group_kappa": cohen_kappa([group_of(x) for x in a], [group_of(y) for y in b]),
-        "weighted_kappa": weighted_kappa(a, b, categories=range(1, 7)),
+        "weighted_kappa": weighted_kappa(a, b, categories=TYPES),
     }
 
 

@@ -34,8 +34,9 @@ from typing import Any
 
 import numpy as np
 
+from synthesis.ml.fitzpatrick import TYPES
+
 DISTRIBUTION_VERSION = "published-colorimetry-1"
-TYPES = (1, 2, 3, 4, 5, 6)
 _FIELDS = ("l_mean", "l_sd", "b_mean", "b_sd", "lb_corr", "hue_mean", "hue_sd")
 # Draws further than this many sd from the mean are redrawn: the normal's tails would give
 # colours no colorimetry study reports.

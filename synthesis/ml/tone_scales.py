@@ -35,7 +35,7 @@ import numpy as np
 from scipy.special import ndtr
 
 from synthesis.ml.color import srgb_to_lab
-from synthesis.ml.fitzpatrick import GROUPS
+from synthesis.ml.fitzpatrick import GROUPS, TYPES
 
 METHOD_VERSION = "skin-tone-2.2"  # 2.1: Monk from the ITA posterior; 2.2: 128 px working size
 
@@ -49,7 +49,7 @@ ITA_CATEGORIES: dict[str, tuple[float, float]] = {
     "dark": (-90.0, -30.0),
 }
 FITZPATRICK_ITA_BANDS: dict[int, tuple[float, float]] = {
-    t: band for t, band in zip(range(1, 7), ITA_CATEGORIES.values(), strict=True)
+    t: band for t, band in zip(TYPES, ITA_CATEGORIES.values(), strict=True)
 }
 BAND_EDGE_SD_DEG = 6.5
 # A group is called when the posterior puts at least this much on it; below: "cannot tell".

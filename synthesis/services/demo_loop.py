@@ -11,12 +11,12 @@ from dataclasses import dataclass
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from repository.models import LesionImage
+from synthesis.ml.fitzpatrick import DARKER
 from synthesis.models import GanModel, Review, SynthesisJob, SyntheticImage
 from synthesis.services.gan_generation import gan_generate_job_create
 from synthesis.services.jobs import job_create_tone_transfer
 from synthesis.services.review import review_submit
 
-DARKER_TARGETS = (4, 5, 6)
 # Light-range transfers give the blinded test synthetic images to pair with the (light) real
 # demo images: it matches like with like, and the demo has no real darker-skin photograph.
 LIGHT_TARGET = 2
@@ -60,7 +60,7 @@ def demo_jobs_start(*, moderator, gan_model: GanModel | None) -> list[SynthesisJ
     jobs = [
         job_create_tone_transfer(
             user=moderator,
-            targets=[{"kind": "fitzpatrick", "fitzpatrick": f} for f in DARKER_TARGETS],
+            targets=[{"kind": "fitzpatrick", "fitzpatrick": f} for f in DARKER],
             image_ids=[image.pk for image in darker],
         ),
         job_create_tone_transfer(
@@ -130,7 +130,7 @@ def demo_reviews_apply(*, reviewers: list, moderator) -> DemoReviewCounts:
         SyntheticImage.objects.filter(
             job__created_by=moderator,
             method=SyntheticImage.Method.TONE_TRANSFER,
-            fitzpatrick__in=DARKER_TARGETS,
+            fitzpatrick__in=DARKER,
         ).order_by("pk")
     )
     decided = darker[: round(len(darker) * DECIDED_SHARE)]

@@ -22,6 +22,7 @@ from repository.models import Diagnosis
 from repository.services.coverage import coverage_matrix
 from repository.vocabulary import BodySite, Sex
 from synthesis.ml.dcgan.conditions import ConditionSpace
+from synthesis.ml.fitzpatrick import DARKER
 from synthesis.models import GanModel, SynthesisJob, SyntheticImage
 from synthesis.services.files import delete_files, read_stored
 from synthesis.services.gan_training import gan_job_enqueue
@@ -29,7 +30,6 @@ from synthesis.services.job_harness import JobRun, job_run
 from synthesis.services.permissions import require_synthesis_staff
 
 Status = SynthesisJob.Status
-DARKER_TYPES = (4, 5, 6)
 
 
 def max_count() -> int:
@@ -68,7 +68,7 @@ def gan_thin_cells(*, model: GanModel) -> list[dict]:
     out = []
     for row in coverage_matrix():
         for cell in row.cells:
-            if cell.fitzpatrick in DARKER_TYPES and cell.level in ("empty", "thin"):
+            if cell.fitzpatrick in DARKER and cell.level in ("empty", "thin"):
                 try:
                     out.append(
                         space.check_trainable(

@@ -15,7 +15,7 @@ from repository.imaging import decode_mask, decode_rgb, pixel_hash
 from repository.models import LesionImage
 from repository.services.demo import DEMO_DIR
 from repository.services.ingest import upload_deidentify
-from synthesis.ml.fitzpatrick import ROMAN
+from synthesis.ml.fitzpatrick import DARKER, ROMAN
 from synthesis.ml.tone_transfer import StyleTemplate as MLTemplate
 from synthesis.ml.tone_transfer import ToneTarget, transfer
 from synthesis.models import StyleTemplate
@@ -29,7 +29,6 @@ MIN_PATCH_SIDE = 16
 # mostly skin by the skin-tone estimator's detector.
 PROPOSAL_PATCH_SIDE = 96
 MIN_SKIN_SHARE = 0.6
-PROPOSED_TYPES = (4, 5, 6)
 MAX_LESION_SHARE = 0.05  # a patch may graze the lesion border, no more
 DEFAULT_SOURCE = "ISIC_0024306"  # a full-resolution demo image with clear, hair-free skin
 DEFAULT_PATCH_SIDE = 96
@@ -212,7 +211,7 @@ def style_template_propose_from_image(*, image: LesionImage) -> StyleTemplate | 
     """A newly published Fitzpatrick IV-VI image: propose its healthy skin, away from the
     lesion, as a real-skin template for a moderator to accept (idempotent; None when the image
     has no usable patch: the reason is logged)."""
-    if image.fitzpatrick not in PROPOSED_TYPES or image.status != LesionImage.Status.PUBLIC:
+    if image.fitzpatrick not in DARKER or image.status != LesionImage.Status.PUBLIC:
         return None
     existing = StyleTemplate.objects.filter(source_image=image, origin=StyleTemplate.Origin.REAL)
     if existing.exists():

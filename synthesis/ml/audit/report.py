@@ -11,7 +11,7 @@ from synthesis.ml.audit import metrics as M
 from synthesis.ml.classifier.inference import predict_proba
 from synthesis.ml.classifier.tasks import DX7_CLASSES, MALIGNANT_DX, get_task
 from synthesis.ml.experiment.stats import MIN_POSITIVES
-from synthesis.ml.fitzpatrick import GROUPS, parse_type_or_group
+from synthesis.ml.fitzpatrick import GROUPS, TYPES, parse_type_or_group
 
 # Below this many images a section reports its counts and 'insufficient', no metrics.
 MIN_GROUP_SIZE = M.MIN_BOOTSTRAP_N
@@ -62,7 +62,7 @@ def audit(
     built = {"overall": section(np.ones(len(y), bool), seed)}
     for name in GROUPS:
         built[name] = section(groups == name, seed + zlib.crc32(name.encode()))
-    for t in range(1, 7):
+    for t in TYPES:
         built[f"type {t}"] = section(types == t, seed + t)
     fingerprint = hashlib.sha256(
         y.tobytes() + json.dumps(groups.tolist()).encode() + types.tobytes()
@@ -78,7 +78,7 @@ def audit(
         "eval_fingerprint": fingerprint,
         "overall": _public(built["overall"]),
         "groups": {g: _public(built[g]) for g in GROUPS},
-        "types": {str(t): _public(built[f"type {t}"]) for t in range(1, 7)},
+        "types": {str(t): _public(built[f"type {t}"]) for t in TYPES},
         "gap": {
             m: _gap(m, {g: built[g] for g in GROUPS}, alpha)
             for m in _metric_fns(task, specificities)

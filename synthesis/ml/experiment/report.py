@@ -5,7 +5,7 @@ against real only, the best-to-worst gap, curves for the plots and a headline. J
 import numpy as np
 
 from synthesis.ml.experiment import stats as S
-from synthesis.ml.fitzpatrick import GROUPS, parse_type_or_group
+from synthesis.ml.fitzpatrick import GROUPS, TYPES, parse_type_or_group
 
 HEADLINE_METRIC = "auc"
 # The headline reports the darkest group with enough images: PixGen exists for these.
@@ -19,7 +19,7 @@ def sections_of(fitzpatrick) -> dict[str, np.ndarray]:
     groups = np.array([g or "" for _, g in parsed])
     out = {"overall": np.arange(len(parsed))}
     out.update({g: np.flatnonzero(groups == g) for g in GROUPS})
-    out.update({f"type {t}": np.flatnonzero(types == t) for t in range(1, 7) if (types == t).any()})
+    out.update({f"type {t}": np.flatnonzero(types == t) for t in TYPES if (types == t).any()})
     return out
 
 
