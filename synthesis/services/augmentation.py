@@ -13,7 +13,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -22,7 +22,13 @@ from repository.job_errors import CLEARED
 from synthesis.models import AugmentationExperiment, AugmentationRun, ClassifierModel, SynthesisJob
 from synthesis.services.classifier_records import catalogue_records, local_files
 from synthesis.services.files import delete_files
-from synthesis.services.job_harness import JobRun, job_dispatch, job_requeue, job_run
+from synthesis.services.job_harness import (
+    JobRun,
+    job_dispatch,
+    job_requeue,
+    job_run,
+    model_version_create,
+)
 from synthesis.services.permissions import require_moderator
 
 logger = logging.getLogger(__name__)
@@ -289,13 +295,11 @@ class DatabaseStore:
         return None
 
     def save_start(self, state: dict, record: dict) -> str:
-        import torch
+        from synthesis.ml.bundles import bundle_bytes
 
-        buffer = io.BytesIO()
-        torch.save(state, buffer)
         exp = self.experiment
         name = default_storage.save(
-            f"experiments/{exp.pk}/pretrained.pt", ContentFile(buffer.getvalue())
+            f"experiments/{exp.pk}/pretrained.pt", ContentFile(bundle_bytes(state))
         )
         AugmentationExperiment.objects.filter(pk=exp.pk).update(
             pretrained=name, start_record=record
@@ -305,23 +309,15 @@ class DatabaseStore:
 
 
 def _allocate(experiment, **fields) -> ClassifierModel:
-    """The next version of the task in the classifier registry (retried if a run raced us)."""
-    task = experiment.task
-    for _attempt in range(5):
-        last = ClassifierModel.objects.filter(version__startswith=f"{task}-").order_by("-version")
-        number = int(last.first().version.rsplit("-", 1)[1]) + 1 if last.exists() else 1
-        try:
-            with transaction.atomic():
-                return ClassifierModel.objects.create(
-                    version=f"{task}-{number:04d}",
-                    task=task,
-                    synthetic_selection=experiment.synthetic_selection,
-                    job=experiment.job,
-                    **fields,
-                )
-        except IntegrityError:
-            continue
-    raise RuntimeError("could not allocate a classifier version")
+    """The next version of the task in the classifier registry (the harness's one rule)."""
+    return model_version_create(
+        ClassifierModel,
+        prefix=experiment.task,
+        task=experiment.task,
+        synthetic_selection=experiment.synthetic_selection,
+        job=experiment.job,
+        **fields,
+    )
 
 
 def augmentation_experiment_run(

@@ -6,7 +6,6 @@ other images' views by the NT-Xent loss. The network's class layer serves as the
 head; a classifier built from the checkpoint keeps the trunk and starts a fresh head."""
 
 import hashlib
-import io
 import math
 import time
 
@@ -14,8 +13,10 @@ import torch
 import torch.nn.functional as F
 from torchvision.transforms.v2 import functional as TF
 
+from synthesis.ml.bundles import bundle_bytes
 from synthesis.ml.classifier.data import augment, normalise
 from synthesis.ml.classifier.models import build_model, logits_of
+from synthesis.ml.device import pick_device
 
 PROJECTION_DIM = 64
 
@@ -54,7 +55,7 @@ def pretrain_simclr(
     """Nx3xSxS uint8 images -> (state_dict, record of what was done). Needs 4+ images."""
     if len(images) < 4:
         raise ValueError(f"self-supervised pre-training needs at least 4 images, got {len(images)}")
-    device = torch.device(device or "cpu")
+    device = pick_device(device)
     batch_size = min(batch_size, len(images))
     generator = torch.Generator().manual_seed(seed)
     with torch.random.fork_rng(devices=[]):
@@ -91,8 +92,6 @@ def pretrain_simclr(
         if stopped:
             break
     state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
-    buffer = io.BytesIO()
-    torch.save(state, buffer)
     record = {
         "kind": "self_supervised",
         "method": "simclr",
@@ -109,6 +108,6 @@ def pretrain_simclr(
         "chance_loss": round(math.log(2 * batch_size - 1), 4),
         "seconds": round(time.perf_counter() - started, 2),
         "stopped_early": stopped,
-        "sha256": hashlib.sha256(buffer.getvalue()).hexdigest(),
+        "sha256": hashlib.sha256(bundle_bytes(state)).hexdigest(),
     }
     return state, record

@@ -58,11 +58,10 @@ class DirectoryStore:
         return None
 
     def save_start(self, state: dict, record: dict) -> str:
-        import torch
+        from synthesis.ml.bundles import write_bundle
 
         weights, meta = self.folder.parent / "pretrained.pt", self.folder.parent / "pretrained.json"
-        torch.save(state, weights.with_suffix(".tmp"))
-        os.replace(weights.with_suffix(".tmp"), weights)
+        write_bundle(state, weights)  # written whole, then renamed
         meta.write_text(json.dumps(record))
         return str(weights)
 
