@@ -17,7 +17,7 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_POST
 
 from repository.views.common import apply_errors
-from synthesis.forms.classifiers import ExperimentForm
+from synthesis.forms.experiments import ExperimentForm
 from synthesis.ml.fitzpatrick import GROUPS
 from synthesis.ml.plot_theme import theme_name
 from synthesis.models import AugmentationExperiment
@@ -67,13 +67,6 @@ def experiment_start(request):
         return experiment_list(request, form)
     data = form.cleaned_data
     images = request.FILES.getlist("images")
-    names = [Path(f.name).name for f in images]
-    duplicates = sorted({n for n in names if names.count(n) > 1})
-    if duplicates:
-        form.add_error(
-            "images", _("Image file(s) chosen twice: %(n)s.") % {"n": ", ".join(duplicates)}
-        )
-        return experiment_list(request, form)
     try:
         with tempfile.TemporaryDirectory(prefix="pixgen-exp-upload-") as tmp:
             csv_path = images_dir = None

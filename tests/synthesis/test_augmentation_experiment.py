@@ -7,6 +7,7 @@ import shutil
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
@@ -194,6 +195,29 @@ def test_start_form_errors_are_shown_not_raised(client, moderator, with_syntheti
     )
     assert response.status_code == 400
     assert "ratio 50 needs" in response.content.decode()
+    assert not AugmentationExperiment.objects.exists()
+
+
+def test_an_image_file_chosen_twice_is_a_form_error(client, moderator, db):
+    client.force_login(moderator)
+    image = demo_image_path(demo_rows()[0]["image_id"]).read_bytes()
+    response = client.post(
+        reverse("synthesis-experiment-start"),
+        {
+            "task": "malignancy",
+            "ratios": "0",
+            "seeds": 1,
+            "epochs": 1,
+            "arch": "mobilenet_v3_small",
+            "image_size": 64,
+            "start": "scratch",
+            "pretrain_epochs": 1,
+            "eval_csv": SimpleUploadedFile("eval.csv", b"image,fitzpatrick,diagnosis\n"),
+            "images": [SimpleUploadedFile("a.jpg", image), SimpleUploadedFile("a.jpg", image)],
+        },
+    )
+    assert response.status_code == 400
+    assert "Image file(s) chosen twice: a.jpg." in response.content.decode()
     assert not AugmentationExperiment.objects.exists()
 
 
