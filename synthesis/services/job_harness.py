@@ -1,5 +1,6 @@
 """One harness for every background job: synthesis jobs (tone transfer, DCGAN training and
-generation, segmenter and classifier training), dataset exports and releases.
+generation, segmenter and classifier training, bias audits, augmentation experiments, skin-tone
+re-measurement), dataset exports and releases.
 
 A job row has `status` (queued, running, succeeded, failed, [cancelled]), `error`,
 `started_at`, `finished_at` and the fields of `repository.models.JobState`. The API:
