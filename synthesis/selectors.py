@@ -2,7 +2,17 @@
 every view that shows the thing. Writes and rules stay in services/; a view asks a selector
 (or a service) and renders what it gets, turning None into a 404."""
 
-from synthesis.models import BlindJudgement, BlindSession, StyleTemplate, SyntheticImage
+from synthesis.models import (
+    AugmentationExperiment,
+    BiasAudit,
+    BlindJudgement,
+    BlindSession,
+    StyleTemplate,
+    SynthesisJob,
+    SyntheticImage,
+)
+
+RECENT_TRAINING_JOBS = 10
 
 
 def synthetic_get(*, pk: int, user=None) -> SyntheticImage | None:
@@ -43,3 +53,39 @@ def blind_judgement_get(*, session: BlindSession, position: int) -> BlindJudgeme
     """The judgement at this position of the session (with both images it may show)."""
     rows = BlindJudgement.objects.select_related("real_image", "synthetic")
     return rows.filter(session=session, position=position).first()
+
+
+def synthesis_jobs():
+    """Synthesis jobs, newest first, with who started each (the jobs page and the jobs API)."""
+    return SynthesisJob.objects.select_related("created_by")
+
+
+def synthesis_job_get(*, pk: int) -> SynthesisJob | None:
+    return synthesis_jobs().filter(pk=pk).first()
+
+
+def registry_versions(model):
+    """Every version of a trained-model registry (SegmenterModel, GanModel, ClassifierModel),
+    newest first, with the job that trained it."""
+    return model.objects.select_related("job")
+
+
+def training_jobs(kind: str):
+    """The latest training jobs of one kind, for its registry page."""
+    return SynthesisJob.objects.of_kind(kind)[:RECENT_TRAINING_JOBS]
+
+
+def bias_audits():
+    return BiasAudit.objects.select_related("model", "compared_with", "created_by")
+
+
+def bias_audit_get(*, pk: int) -> BiasAudit | None:
+    return bias_audits().filter(pk=pk).first()
+
+
+def experiments():
+    return AugmentationExperiment.objects.select_related("job", "created_by")
+
+
+def experiment_get(*, pk: int) -> AugmentationExperiment | None:
+    return experiments().filter(pk=pk).first()

@@ -9,6 +9,7 @@ from rest_framework.views import APIView
 
 from synthesis.ml.tone_transfer import DEFAULT_BACKEND
 from synthesis.models import SynthesisJob
+from synthesis.selectors import synthesis_jobs
 from synthesis.services.jobs import job_cancel, job_create_tone_transfer
 from synthesis.services.permissions import is_synthesis_staff
 
@@ -82,7 +83,7 @@ class Jobs(APIView):
 
     @extend_schema(operation_id="jobs_list", responses=JobOutput(many=True))
     def get(self, request):
-        jobs = SynthesisJob.objects.select_related("created_by").order_by("-created_at")[:200]
+        jobs = synthesis_jobs()[:200]
         return Response(JobOutput(jobs, many=True).data)
 
     @extend_schema(

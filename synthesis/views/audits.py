@@ -12,6 +12,7 @@ from repository.templatetags.plain import metric_label
 from synthesis.ml.fitzpatrick import GROUPS
 from synthesis.ml.plot_theme import theme_name
 from synthesis.models import BiasAudit
+from synthesis.selectors import bias_audit_get, bias_audits
 from synthesis.views.plot_language import plot_headers, plot_translation
 
 MAIN_METRICS = ("accuracy", "balanced_accuracy", "auc", "ece")
@@ -34,12 +35,14 @@ def _metric_names(report: dict) -> list[str]:
 
 
 def audit_list(request):
-    audits = BiasAudit.objects.select_related("model", "compared_with", "created_by")
+    audits = bias_audits()
     return render(request, "synthesis/audit_list.html", {"audits": audits[:200]})
 
 
 def audit_detail(request, pk: int):
-    audit = get_object_or_404(BiasAudit.objects.select_related("model", "compared_with"), pk=pk)
+    audit = bias_audit_get(pk=pk)
+    if audit is None:
+        raise Http404
     main = audit.main
     metrics = _metric_names(main)
     sections = ["overall", *GROUPS]

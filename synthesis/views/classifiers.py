@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 from repository.views.common import apply_errors
 from synthesis.forms.classifiers import AuditForm, TrainClassifierForm
 from synthesis.models import ClassifierModel, SynthesisJob
+from synthesis.selectors import registry_versions, training_jobs
 from synthesis.services.audit_upload import audit_job_create
 from synthesis.services.classifier_training import classifier_train_job_create
 from synthesis.services.permissions import is_synthesis_staff
@@ -22,9 +23,9 @@ def classifier_list(request, form=None):
         request,
         "synthesis/classifier_list.html",
         {
-            "models": ClassifierModel.objects.select_related("job"),
+            "models": registry_versions(ClassifierModel),
             "form": form or TrainClassifierForm(),
-            "jobs": SynthesisJob.objects.of_kind(SynthesisJob.Kind.TRAIN_CLASSIFIER)[:10],
+            "jobs": training_jobs(SynthesisJob.Kind.TRAIN_CLASSIFIER),
         },
         status=400 if form is not None else 200,
     )

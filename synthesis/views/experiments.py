@@ -21,6 +21,7 @@ from synthesis.forms.experiments import ExperimentForm
 from synthesis.ml.fitzpatrick import GROUPS
 from synthesis.ml.plot_theme import theme_name
 from synthesis.models import AugmentationExperiment
+from synthesis.selectors import experiment_get, experiments
 from synthesis.services.augmentation import (
     augmentation_experiment_create,
     augmentation_experiment_resume,
@@ -37,7 +38,7 @@ def experiment_list(request, form=None):
         request,
         "synthesis/experiment_list.html",
         {
-            "experiments": AugmentationExperiment.objects.select_related("job", "created_by")[:100],
+            "experiments": experiments()[:100],
             "form": form or ExperimentForm(),
         },
         status=400 if form is not None else 200,
@@ -129,9 +130,9 @@ def _views_of(report: dict) -> dict:
 
 
 def experiment_detail(request, pk: int):
-    experiment = get_object_or_404(
-        AugmentationExperiment.objects.select_related("job", "created_by"), pk=pk
-    )
+    experiment = experiment_get(pk=pk)
+    if experiment is None:
+        raise Http404
     runs = experiment.runs.select_related("classifier")
     sets = [(name, _views_of(report)) for name, report in experiment.report.items()]
     return render(

@@ -15,6 +15,7 @@ from synthesis.ml.dcgan.conditions import ConditionSpace
 from synthesis.ml.dcgan.plots import plot_losses
 from synthesis.ml.plot_theme import theme_name
 from synthesis.models import GanModel, SynthesisJob
+from synthesis.selectors import registry_versions, training_jobs
 from synthesis.services.files import read_stored
 from synthesis.services.gan_generation import gan_generate_job_create
 from synthesis.services.gan_training import gan_train_job_create, gan_train_resume
@@ -39,9 +40,9 @@ def gan_list(request):
         request,
         "synthesis/gan_list.html",
         {
-            "models": GanModel.objects.select_related("job"),
+            "models": registry_versions(GanModel),
             "form": TrainGanForm(),
-            "jobs": SynthesisJob.objects.of_kind(SynthesisJob.Kind.TRAIN_DCGAN)[:10],
+            "jobs": training_jobs(SynthesisJob.Kind.TRAIN_DCGAN),
         },
     )
 

@@ -2,7 +2,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 from repository.views.common import apply_errors
 from synthesis.forms.jobs import ToneJobForm
 from synthesis.models import JobItem, SynthesisJob
+from synthesis.selectors import synthesis_job_get, synthesis_jobs
 from synthesis.services.jobs import (
     images_select,
     job_cancel,
@@ -28,7 +29,7 @@ from synthesis.views.common import require_staff
 @login_required
 def job_list(request):
     require_staff(request)
-    jobs = SynthesisJob.objects.select_related("created_by")
+    jobs = synthesis_jobs()
     page = Paginator(jobs, 30).get_page(request.GET.get("page"))
     return render(request, "synthesis/job_list.html", {"page": page})
 
@@ -88,7 +89,9 @@ def job_count(request):
 @login_required
 def job_detail(request, pk: int):
     require_staff(request)
-    job = get_object_or_404(SynthesisJob.objects.select_related("created_by"), pk=pk)
+    job = synthesis_job_get(pk=pk)
+    if job is None:
+        raise Http404
     items = job.items.select_related("source_image", "result").order_by("pk")
     page = Paginator(items, 60).get_page(request.GET.get("page"))
     for item in page:

@@ -7,6 +7,7 @@ from django.views.decorators.http import require_POST
 
 from synthesis.forms.segmenters import TrainSegmenterForm
 from synthesis.models import SegmenterModel, SynthesisJob
+from synthesis.selectors import registry_versions, training_jobs
 from synthesis.services.segmenter_training import segmenter_train_job_create
 from synthesis.views.common import require_moderator, require_staff
 
@@ -20,12 +21,12 @@ def segmenter_list(request):
         request,
         "synthesis/segmenter_list.html",
         {
-            "models": SegmenterModel.objects.select_related("job"),
+            "models": registry_versions(SegmenterModel),
             "promoted": SegmenterModel.objects.promoted(),
             "shipped_version": SHIPPED_VERSION,
             "shipped": shipped_card(),
             "form": TrainSegmenterForm(),
-            "jobs": SynthesisJob.objects.of_kind(SynthesisJob.Kind.TRAIN_SEGMENTER)[:10],
+            "jobs": training_jobs(SynthesisJob.Kind.TRAIN_SEGMENTER),
         },
     )
 
