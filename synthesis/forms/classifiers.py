@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from repository.forms import MultipleFileField, StrictCheckbox
 from synthesis.models import ClassifierModel, SyntheticImage
+from synthesis.services.files import names_chosen_twice
 
 ARCHS = ["resnet18", "mobilenet_v3_small", "mobilenet_v3_large", "efficientnet_b0"]
 
@@ -54,6 +55,26 @@ EVAL_CSV_HELP = _(
 )
 
 
+def external_set_clean(form, data: dict, *, wanted: bool) -> None:
+    """The audit's and the experiment's one rule for an external set's `eval_csv` and
+    `images`: they come together (both, when `wanted`), and no image file is chosen twice."""
+    images = form.files.getlist("images")
+    duplicates = names_chosen_twice(images)
+    if duplicates:
+        form.add_error(
+            "images", _("Image file(s) chosen twice: %(n)s.") % {"n": ", ".join(duplicates)}
+        )
+    if not data.get("eval_csv") and (wanted or images):
+        form.add_error(
+            "eval_csv",
+            _("Choose the evaluation CSV.")
+            if wanted
+            else _("Choose the CSV that names these images."),
+        )
+    if (wanted or data.get("eval_csv")) and not images:
+        form.add_error("images", _("Choose the image files the CSV names."))
+
+
 class AuditForm(forms.Form):
     source = forms.ChoiceField(
         choices=[
@@ -74,8 +95,5 @@ class AuditForm(forms.Form):
     def clean(self):
         data = super().clean()
         if data.get("source") == "external":
-            if not data.get("eval_csv"):
-                self.add_error("eval_csv", _("Choose the evaluation CSV."))
-            if not self.files.getlist("images"):
-                self.add_error("images", _("Choose the image files the CSV names."))
+            external_set_clean(self, data, wanted=True)
         return data

@@ -1,12 +1,10 @@
 """The augmentation experiment's start form: it parses input; the service decides."""
 
-from pathlib import Path
-
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from repository.forms import MultipleFileField
-from synthesis.forms.classifiers import ARCHS, EVAL_CSV_HELP
+from synthesis.forms.classifiers import ARCHS, EVAL_CSV_HELP, external_set_clean
 from synthesis.models import ClassifierModel, SyntheticImage
 
 
@@ -54,18 +52,7 @@ class ExperimentForm(forms.Form):
 
     def clean(self):
         data = super().clean()
-        images = self.files.getlist("images")
-        has_images = bool(images)
-        names = [Path(f.name).name for f in images]
-        duplicates = sorted({n for n in names if names.count(n) > 1})
-        if duplicates:
-            self.add_error(
-                "images", _("Image file(s) chosen twice: %(n)s.") % {"n": ", ".join(duplicates)}
-            )
-        if data.get("eval_csv") and not has_images:
-            self.add_error("images", _("Choose the image files the CSV names."))
-        if has_images and not data.get("eval_csv"):
-            self.add_error("eval_csv", _("Choose the CSV that names these images."))
+        external_set_clean(self, data, wanted=False)
         return data
 
     def config(self) -> dict:

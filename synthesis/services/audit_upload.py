@@ -17,7 +17,7 @@ from django.utils.translation import gettext_noop
 
 from synthesis.models import BiasAudit, ClassifierModel, SynthesisJob
 from synthesis.services.classifier_audit import audit_run, classifier_get
-from synthesis.services.files import delete_files, read_stored
+from synthesis.services.files import delete_files, names_chosen_twice, read_stored
 from synthesis.services.job_harness import JobRun, job_dispatch, job_run
 from synthesis.services.permissions import require_synthesis_staff
 
@@ -77,7 +77,7 @@ def audit_job_create(
     if eval_csv is not None:
         images = list(images or [])
         names = [Path(f.name).name for f in images]
-        duplicates = sorted({n for n in names if names.count(n) > 1})
+        duplicates = names_chosen_twice(images)
         if duplicates:
             raise ValidationError(
                 {"images": _("Image file(s) chosen twice: %(n)s.") % {"n": ", ".join(duplicates)}}

@@ -178,20 +178,24 @@ def test_home_says_when_there_is_no_experiment(client, db):
     assert "No experiment yet" in client.get(reverse("home")).content.decode()
 
 
+# The start form as a moderator fills it in, at the smallest settings.
+START = {
+    "task": "malignancy",
+    "ratios": "0",
+    "seeds": 1,
+    "epochs": 1,
+    "arch": "mobilenet_v3_small",
+    "image_size": 64,
+    "start": "scratch",
+    "pretrain_epochs": 1,
+}
+
+
 def test_start_form_errors_are_shown_not_raised(client, moderator, with_synthetic):
     client.force_login(moderator)
     response = client.post(
         reverse("synthesis-experiment-start"),
-        {
-            "task": "malignancy",
-            "ratios": "0,50",
-            "seeds": 1,
-            "epochs": 1,
-            "arch": "mobilenet_v3_small",
-            "image_size": 64,
-            "start": "scratch",
-            "pretrain_epochs": 1,
-        },
+        {**START, "ratios": "0,50"},
     )
     assert response.status_code == 400
     assert "ratio 50 needs" in response.content.decode()
@@ -204,14 +208,7 @@ def test_an_image_file_chosen_twice_is_a_form_error(client, moderator, db):
     response = client.post(
         reverse("synthesis-experiment-start"),
         {
-            "task": "malignancy",
-            "ratios": "0",
-            "seeds": 1,
-            "epochs": 1,
-            "arch": "mobilenet_v3_small",
-            "image_size": 64,
-            "start": "scratch",
-            "pretrain_epochs": 1,
+            **START,
             "eval_csv": SimpleUploadedFile("eval.csv", b"image,fitzpatrick,diagnosis\n"),
             "images": [SimpleUploadedFile("a.jpg", image), SimpleUploadedFile("a.jpg", image)],
         },
