@@ -103,6 +103,56 @@ def skin_reflectance(
     return surface + (1 - surface) * transmission * dermis_reflectance(blood)
 
 
+# Kubelka-Munk coefficients of diffuse light from the transport ones: K = 2 mua, S = 3/4 mus'
+# (van Gemert & Star 1987, Lasers Life Sci. 1:287; Star, Marijnissen & van Gemert 1988).
+KM_K_PER_MUA = 2.0
+KM_S_PER_MUS = 0.75
+TWO_LAYER = "two-layer"
+SCATTERING_EPIDERMIS = "scattering-epidermis"
+
+
+def scattering_epidermis_reflectance(
+    melanin: np.ndarray | float,
+    blood: np.ndarray | float,
+    surface: np.ndarray | float = REFERENCE_SURFACE,
+) -> np.ndarray:
+    """Reflectance spectra like skin_reflectance, but the epidermis scatters as well as absorbs.
+
+    skin_reflectance treats the epidermis as a pure absorber crossed twice (Beer-Lambert):
+    fine for light skin, but at the melanin of brown and dark skin almost only red light
+    survives two straight passes, so the model's dark skin is far too chromatic (C* ~30 at
+    L* ~35) and turns red (hue ~45). Real dark skin is the opposite: a flatter spectrum and a
+    lower chroma as it darkens ("blackness"; Xiao et al. 2017 and Del Bino & Bernerd 2013 put
+    type VI near L* 38, C* 17, hue ~60). The epidermis scatters like the rest of the skin
+    (Jacques 2013's skin mus'), melanin in darker skin lies through its whole thickness, and
+    light turned back inside it meets less melanin. Here the epidermis is a Kubelka-Munk layer
+    (Kubelka & Munk 1931) of thickness d_epi with K = 2 mua_epi and S = 3/4 mus' over the same
+    Farrell dermis, combined by the adding rule R = R_e + T_e^2 R_d / (1 - R_e R_d)."""
+    melanin = np.asarray(melanin, dtype=np.float64)[..., None]
+    surface = np.asarray(surface, dtype=np.float64)[..., None]
+    mua_epi = melanin * MUA_MELANIN + (1 - melanin) * MUA_BASELINE
+    k = KM_K_PER_MUA * mua_epi
+    s = KM_S_PER_MUS * MUS_REDUCED
+    a = 1.0 + k / s
+    b = np.sqrt(a * a - 1.0)
+    x = b * s * EPIDERMIS_CM
+    # sinh/cosh scaled by e^-x: the same ratios without overflow at high melanin.
+    e2 = np.exp(-2.0 * x)
+    sinh, cosh = 0.5 * (1.0 - e2), 0.5 * (1.0 + e2)
+    denominator = a * sinh + b * cosh
+    r_epi = sinh / denominator
+    t_epi = b * np.exp(-x) / denominator
+    r_dermis = dermis_reflectance(blood)
+    body = r_epi + t_epi**2 * r_dermis / (1.0 - r_epi * r_dermis)
+    return surface + (1 - surface) * body
+
+
+REFLECTANCE_MODELS = {
+    TWO_LAYER: skin_reflectance,
+    SCATTERING_EPIDERMIS: scattering_epidermis_reflectance,
+}
+
+
 def spectrum_to_linear_rgb(reflectance: np.ndarray) -> np.ndarray:
     """Linear sRGB (white = 1) of reflectance spectra lit by D65."""
     return np.asarray(reflectance) @ _SPECTRUM_TO_RGB
@@ -125,16 +175,19 @@ def ita_of_lab(lab: np.ndarray) -> np.ndarray:
     return np.degrees(np.arctan((lab[..., 0] - 50.0) / np.maximum(lab[..., 2], 1e-6)))
 
 
-def melanin_index(melanin: np.ndarray | float, blood: np.ndarray | float) -> np.ndarray:
+def melanin_index(
+    melanin: np.ndarray | float, blood: np.ndarray | float, model: str = TWO_LAYER
+) -> np.ndarray:
     """100 log10(1/R) at 660 nm of the model skin (reference surface): a narrow-band
     melanin index in the convention of Diffey et al. 1984 (the DSM family of meters)."""
-    spectrum = skin_reflectance(melanin, blood, REFERENCE_SURFACE)
+    spectrum = REFLECTANCE_MODELS[model](melanin, blood, REFERENCE_SURFACE)
     return 100.0 * np.log10(1.0 / spectrum[..., _MI_COLUMN])
 
 
-def standard_colour(melanin, blood) -> np.ndarray:
+def standard_colour(melanin, blood, model: str = TWO_LAYER) -> np.ndarray:
     """CIELAB of the model skin under D65 with the reference surface reflection."""
-    return linear_rgb_to_lab(spectrum_to_linear_rgb(skin_reflectance(melanin, blood)))
+    reflectance = REFLECTANCE_MODELS[model]
+    return linear_rgb_to_lab(spectrum_to_linear_rgb(reflectance(melanin, blood)))
 
 
 def illuminant_rgb(temperature_k: float) -> np.ndarray:
@@ -218,10 +271,14 @@ def _equal_type_prior(ita_steps: np.ndarray) -> np.ndarray:
 
 
 @cache
-def skin_model_grid(n_melanin: int = 56, n_blood: int = 14) -> SkinModelGrid:
-    """Tabulate the model; melanin steps are even in standard ITA so the prior is flat in it."""
+def skin_model_grid(
+    n_melanin: int = 56, n_blood: int = 14, model: str = TWO_LAYER
+) -> SkinModelGrid:
+    """Tabulate the model; melanin steps are even in standard ITA so the prior is flat in it.
+    `model` names the reflectance (REFLECTANCE_MODELS); the estimator uses the two-layer one."""
+    reflectance = REFLECTANCE_MODELS[model]
     fine = np.geomspace(*MELANIN_RANGE, 600)
-    fine_ita = ita_of_lab(standard_colour(fine, REFERENCE_BLOOD))  # falls as melanin rises
+    fine_ita = ita_of_lab(standard_colour(fine, REFERENCE_BLOOD, model))  # falls with melanin
     steps = np.linspace(fine_ita[0], fine_ita[-1], n_melanin)
     melanin_axis = np.interp(-steps, -fine_ita, fine)
     blood_axis = np.geomspace(*BLOOD_RANGE, n_blood)
@@ -230,8 +287,8 @@ def skin_model_grid(n_melanin: int = 56, n_blood: int = 14) -> SkinModelGrid:
     blood_prior = -0.5 * (np.log(blood / REFERENCE_BLOOD) / BLOOD_PRIOR_SD) ** 2
     melanin_prior = _equal_type_prior(steps)[:, None, None]
     mel, blood, surface = mel.ravel(), blood.ravel(), surface.ravel()
-    rgb = spectrum_to_linear_rgb(skin_reflectance(mel, blood, surface))
-    lab = standard_colour(mel, blood)
+    rgb = spectrum_to_linear_rgb(reflectance(mel, blood, surface))
+    lab = standard_colour(mel, blood, model)
     log_prior = (surface_prior + blood_prior + melanin_prior).ravel()
     return SkinModelGrid(
         melanin=mel,
@@ -240,7 +297,7 @@ def skin_model_grid(n_melanin: int = 56, n_blood: int = 14) -> SkinModelGrid:
         ln_rgb=np.log(rgb),
         lab=lab,
         ita=ita_of_lab(lab),
-        melanin_index=melanin_index(mel, blood),
+        melanin_index=melanin_index(mel, blood, model),
         log_prior=log_prior - np.logaddexp.reduce(log_prior),
     )
 
@@ -311,12 +368,15 @@ class SkinPosterior:
     fit_distance: float  # Mahalanobis distance of the best grid point: large = not skin-like
 
 
-def skin_posterior(ln_rgb: np.ndarray, priors: ColourPriors) -> SkinPosterior:
+def skin_posterior(
+    ln_rgb: np.ndarray, priors: ColourPriors, grid: SkinModelGrid | None = None
+) -> SkinPosterior:
     """Bayesian inversion of one ln linear RGB colour: which melanin/blood/surface explain it,
-    marginalising exposure, white-balance error and model error (all Gaussian, in closed form)."""
+    marginalising exposure, white-balance error and model error (all Gaussian, in closed form).
+    `grid`: the tabulated model to invert (default: the estimator's, skin_model_grid())."""
     from scipy.special import log_ndtr
 
-    grid = skin_model_grid()
+    grid = grid if grid is not None else skin_model_grid()
     cov = priors.covariance()
     inv = np.linalg.inv(cov)
     residual = np.asarray(ln_rgb, dtype=np.float64)[None, :] - grid.ln_rgb

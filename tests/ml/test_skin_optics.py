@@ -1,3 +1,5 @@
+import math
+
 import numpy as np
 import pytest
 
@@ -104,3 +106,61 @@ def test_colours_no_skin_has_are_far_from_the_model():
         linear = (np.array(srgb) / 255.0 + 0.055) / 1.055
         post = so.skin_posterior(np.log(linear**2.4), so.ColourPriors())
         assert post.fit_distance > 2.5
+
+
+# --- the scattering epidermis (the chromophore backend's model) -------------------------------
+
+
+def _scattering_lab(melanin):
+    return so.standard_colour(melanin, so.REFERENCE_BLOOD, so.SCATTERING_EPIDERMIS)
+
+
+def test_a_scattering_epidermis_gives_dark_skin_the_low_chroma_real_dark_skin_has():
+    """At the lightness of real type VI skin (L* ~38; Del Bino & Bernerd 2013) real skin has a
+    chroma of ~17 (b* ~15 at hue ~61). Through a scattering epidermis the model is near it;
+    through the non-scattering one it is about twice that (the cause of orange 'dark' skin)."""
+    from synthesis.ml.skin_colorimetry import PUBLISHED
+
+    real = PUBLISHED[6]
+    real_chroma = real["b_mean"] / math.sin(math.radians(real["hue_mean"]))
+    melanin = np.geomspace(0.004, 0.6, 300)
+    for model, near in ((so.SCATTERING_EPIDERMIS, True), (so.TWO_LAYER, False)):
+        lab = so.standard_colour(melanin, so.REFERENCE_BLOOD, model)
+        k = int(np.argmin(abs(lab[:, 0] - real["l_mean"])))
+        chroma = float(np.hypot(lab[k, 1], lab[k, 2]))
+        if near:
+            assert abs(chroma - real_chroma) < 5.0, chroma
+            assert 45.0 < math.degrees(math.atan2(lab[k, 2], lab[k, 1])) < 70.0
+        else:
+            assert chroma > real_chroma + 10.0, chroma
+
+
+def test_past_brown_a_scattering_epidermis_loses_chroma_as_it_darkens():
+    """Xiao et al.: dark skin lies on a 'blackness' line, darker and less chromatic together."""
+    lab = _scattering_lab(np.geomspace(0.004, 0.6, 200))
+    chroma = np.hypot(lab[:, 1], lab[:, 2])
+    dark = lab[:, 0] < 45.0
+    assert dark.sum() > 20
+    assert np.all(np.diff(chroma[dark]) < 0)
+    assert np.all(np.diff(lab[:, 0]) < 0)
+
+
+def test_the_scattering_grid_inverts_its_own_colours_as_the_estimators_grid_does():
+    grid = so.skin_model_grid(model=so.SCATTERING_EPIDERMIS)
+    from synthesis.ml.skin_tone import PRIORS
+
+    for melanin in (0.02, 0.1, 0.2, 0.3, 0.45):
+        truth = float(so.ita_of_lab(_scattering_lab(melanin)))
+        ln_rgb = np.log(
+            so.spectrum_to_linear_rgb(
+                so.scattering_epidermis_reflectance(melanin, so.REFERENCE_BLOOD, 0.02)
+            )
+        )
+        # The dermoscopic priors (steady exposure): dark skin of low chroma is told from light
+        # skin of low chroma mostly by its exposure, so looser exposure priors read it lighter.
+        post = so.skin_posterior(ln_rgb, PRIORS["dermoscopic"], grid)
+        order = np.argsort(grid.ita)
+        cdf = np.cumsum(post.weights[order])
+        lo, med, hi = np.interp([0.05, 0.5, 0.95], cdf, grid.ita[order])
+        assert lo <= truth <= hi, (melanin, lo, hi, truth)
+        assert abs(med - truth) < 12.0, (melanin, med, truth)
