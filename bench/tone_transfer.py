@@ -12,8 +12,11 @@ For each backend and target type IV, V and VI, over the shared HAM10000 full-siz
   lesion-to-skin Delta E kept, the share passing the rule (>= 60% and >= Delta E 5, pigmented
   lesions still darker) and how many fall below Delta E 5;
 - the realism score (realism.realism_score) quartiles;
-- the hue angle and a* of the skin as imaged (white-balanced, not through the skin model):
-  the colour a viewer sees, where a mauve tint shows as a low hue and a high a*;
+- ITA, L*, b*, hue angle and a* of the skin as imaged (the median colour of the skin the
+  estimator finds, plain CIELAB, not through any skin model): the colour a viewer sees, where
+  a mauve tint shows as a low hue and a high a*; beside the estimator's model-based reading
+  it shows where the two disagree (the estimator's two-layer model reads low-chroma dark
+  skin lighter than plain colorimetry does);
 - latency of the transfer alone (measure=False) on one thread, the faster of two runs per
   image: median and p95.
 "melanin-centre" is the melanin backend aimed at each type's band centre, as before issue 14;
@@ -138,6 +141,8 @@ def run(cases, backend_name: str, params: dict, centre: bool, keep: set[str]) ->
                 imaged = tone.as_imaged
                 row["hue_imaged"] = math.degrees(math.atan2(imaged["b_star"], imaged["a_star"]))
                 row["a_imaged"] = imaged["a_star"]
+                row["l_imaged"], row["b_imaged"] = imaged["l_star"], imaged["b_star"]
+                row["ita_imaged"] = imaged["ita_deg"]
                 row["realism"] = realism_score(out, mask, tone, skin_type)["score"]
                 row["type_estimate"] = tone.estimated_fitzpatrick
             try:
@@ -162,6 +167,9 @@ def run(cases, backend_name: str, params: dict, centre: bool, keep: set[str]) ->
             "l_star_quartiles": _quartiles(r["l"] for r in graded),
             "b_star_quartiles": _quartiles(r["b"] for r in graded),
             "hue_quartiles": _quartiles(r["hue"] for r in graded),
+            "ita_as_imaged_quartiles": _quartiles(r["ita_imaged"] for r in graded),
+            "l_star_as_imaged_quartiles": _quartiles(r["l_imaged"] for r in graded),
+            "b_star_as_imaged_quartiles": _quartiles(r["b_imaged"] for r in graded),
             "hue_as_imaged_quartiles": _quartiles(r["hue_imaged"] for r in graded),
             "a_star_as_imaged_quartiles": _quartiles(r["a_imaged"] for r in graded),
             "estimated_type_share": round(

@@ -17,6 +17,10 @@ population spreads of single measurements, not errors of a mean):
   ITA falls steadily with Fitzpatrick type but neighbouring types overlap by 10-20 degrees;
   self-reported type VI skin centres in the dark category near -35 to -45 degrees, well inside
   it, not at the -30 edge nor at the -90 end.
+- A draw stays inside its type's published ITA range (the Del Bino & Bernerd 2013 category
+  the type maps to, tone_scales.FITZPATRICK_ITA_BANDS; type VI: below -30 degrees): the
+  L*-b* normal alone reaches into the neighbouring category (a type VI draw at L* 47, b* 18
+  is brown, type V skin), and an output of one type must not read as the next.
 - Xiao et al. 2017, Skin Res. Technol. 23:21 (spectrophotometry of four ethnic groups, several
   body sites) and de Rigal et al. 2007, Skin Res. Technol. 13:101: hue angles of 55-70 degrees
   for brown and dark skin (darker skin is browner, not redder), a* of about 8-12.
@@ -36,7 +40,7 @@ import numpy as np
 
 from synthesis.ml.fitzpatrick import TYPES
 
-DISTRIBUTION_VERSION = "published-colorimetry-1"
+DISTRIBUTION_VERSION = "published-colorimetry-2"
 _FIELDS = ("l_mean", "l_sd", "b_mean", "b_sd", "lb_corr", "hue_mean", "hue_sd")
 # Draws further than this many sd from the mean are redrawn: the normal's tails would give
 # colours no colorimetry study reports.
@@ -126,20 +130,28 @@ class TargetDistributions:
         return self.types[skin_type]
 
     def draw(self, skin_type: int, seed: int) -> SkinColourDraw:
-        """One colour of this type; the same seed always gives the same colour."""
+        """One colour of this type, inside the type's ITA range (ita_range); the same seed
+        always gives the same colour."""
         seed = check_seed(seed)
         dist = self[skin_type]
+        lo, hi = ita_range(skin_type)
         rng = np.random.default_rng([seed, skin_type])
         mean = np.array([dist.l_mean, dist.b_mean])
-        for _ in range(64):
+        for _ in range(256):
             l_star, b_star = rng.multivariate_normal(mean, dist.covariance())
             hue = rng.normal(dist.hue_mean, dist.hue_sd)
-            if dist.mahalanobis(l_star, b_star, dist.hue_mean) <= _TRUNCATE_SD and (
-                abs(hue - dist.hue_mean) <= _TRUNCATE_SD * dist.hue_sd
+            ita = math.degrees(math.atan((l_star - 50.0) / max(b_star, 1.0)))
+            if (
+                dist.mahalanobis(l_star, b_star, dist.hue_mean) <= _TRUNCATE_SD
+                and abs(hue - dist.hue_mean) <= _TRUNCATE_SD * dist.hue_sd
+                and lo < ita <= hi
             ):
                 break
-        else:  # pragma: no cover - a 2-sd ellipse holds 86% of draws
-            l_star, b_star, hue = dist.l_mean, dist.b_mean, dist.hue_mean
+        else:
+            raise DistributionError(
+                f"the target distribution {self.name!r} puts (almost) no colour of type "
+                f"{skin_type} inside its ITA range {lo:g}..{hi:g} degrees"
+            )
         b_star = max(float(b_star), 1.0)
         return SkinColourDraw(
             fitzpatrick=skin_type,
@@ -157,6 +169,14 @@ class TargetDistributions:
             "name": self.name,
             "types": {str(t): vars(d) for t, d in sorted(self.types.items())},
         }
+
+
+def ita_range(skin_type: int) -> tuple[float, float]:
+    """(lo, hi] ITA of a type: its Del Bino & Bernerd 2013 category (tone_scales)."""
+    from synthesis.ml.tone_scales import FITZPATRICK_ITA_BANDS
+
+    lo, hi = FITZPATRICK_ITA_BANDS[skin_type]
+    return float(lo), float(hi)
 
 
 def check_seed(seed: Any) -> int:
@@ -205,6 +225,13 @@ def distributions_from_dict(data: Any, *, name: str | None = None) -> TargetDist
             raise DistributionError(f"type {t}: lb_corr must be within (-1, 1)")
         if not (0 < values["l_mean"] < 100 and 0 < values["hue_mean"] < 90):
             raise DistributionError(f"type {t}: l_mean must be in (0, 100), hue_mean in (0, 90)")
+        lo, hi = ita_range(t)
+        centre = math.degrees(math.atan((values["l_mean"] - 50.0) / max(values["b_mean"], 1.0)))
+        if not lo < centre <= hi:
+            raise DistributionError(
+                f"type {t}: the mean colour (L* {values['l_mean']:g}, b* {values['b_mean']:g}) "
+                f"has ITA {centre:.1f} degrees, outside the type's range {lo:g}..{hi:g}"
+            )
         types[t] = SkinColourDistribution(**values)
     return TargetDistributions(types=types, name=str(name or data.get("name") or "custom"))
 

@@ -1,8 +1,12 @@
 """Chromophore backend: every pixel's melanin and blood re-rendered through the skin model.
 
-Each pixel's colour is read as a point of the two-layer skin model (skin_optics: eumelanin,
-Jacques 1998/2013; haemoglobin, Prahl) plus a residual that holds shading, exposure, the
-camera's cast and whatever the model does not explain (hair, glare, the model's error). The
+Each pixel's colour is read as a point of the skin model (skin_optics: eumelanin, Jacques
+1998/2013; haemoglobin, Prahl; an epidermis that scatters as well as absorbs, so darker skin
+goes towards the low-chroma brown real dark skin has, not towards orange-red) plus a residual
+that holds shading, exposure, the camera's cast and whatever the model does not explain
+(hair, glare, the model's error). The source camera's white-balance error (read off the skin
+as the chroma by which it differs from the model skin it is read as) is taken out of the
+output, so the drawn standard colour is seen as such, not through a dermoscope's pink. The
 pixel's place in the model is the source skin's (the skin-tone estimator's posterior) moved by
 its chroma difference through the model's local inverse, so neighbouring pixels get
 neighbouring chromophores. The backend adds one melanosome fraction to every pixel (a new
@@ -14,7 +18,8 @@ re-renders the spectrum and keeps the residual. So:
 - shading, vignette and texture, which live in the residual, are carried over unchanged.
 The lesion then gets the least extra (or, for a lesion lighter than the skin, less) melanin
 that keeps the lesion fidelity rule (lesion_fidelity), in proportion to how far each of its
-pixels is from the skin's colour, faded in inside its border.
+pixels is from the skin's colour, faded in inside its border; no lesion pixel is taken past
+the darkest epidermis the model covers, the rest of its darkening is neutral (black).
 
 The target is a standard colour (ITA and hue, drawn per output from skin_colorimetry or given
 as an ITA); the change is solved on the model's standard colour of the source skin, not on a
@@ -34,9 +39,13 @@ from scipy import ndimage
 from synthesis.ml.color import linear_to_srgb, to_uint8
 from synthesis.ml.skin_detection import CLINICAL, DERMOSCOPIC
 from synthesis.ml.skin_optics import (
+    MELANIN_RANGE,
+    REFERENCE_BLOOD,
+    SCATTERING_EPIDERMIS,
     chroma_basis,
+    scattering_epidermis_reflectance,
+    skin_model_grid,
     skin_posterior,
-    skin_reflectance,
     spectrum_to_linear_rgb,
     standard_colour,
 )
@@ -44,7 +53,11 @@ from synthesis.ml.skin_tone import PRIORS
 from synthesis.ml.tone_backends.base import ToneBackend, ToneTarget
 from synthesis.ml.tone_backends.fitting import feather
 
-CODE_VERSION = "chromophore-1"
+CODE_VERSION = "chromophore-2"
+# The skin the backend renders: the epidermis scatters as well as absorbs (skin_optics), so
+# added melanin darkens towards the low-chroma brown of real dark skin, not towards red.
+MODEL = SCATTERING_EPIDERMIS
+skin_reflectance = scattering_epidermis_reflectance
 
 _MEL_AXIS = np.geomspace(0.003, 2.0, 150)
 _BLOOD_AXIS = np.geomspace(0.0005, 0.12, 56)
@@ -57,6 +70,13 @@ _LN_MIN, _LN_STEPS_PER_UNIT = -9.0, 256
 SURFACE = {DERMOSCOPIC: 0.01, CLINICAL: 0.04}
 
 INVERSION_SHRINK = 0.5
+# A lesion's extra melanin stops at the darkest epidermis the skin model covers
+# (skin_optics.MELANIN_RANGE; Jacques 1998 reports up to 43% melanosomes in darkly pigmented
+# skin). Past it the scattering epidermis's colour tends to its own reflectance, a grey with a
+# yellow-green lean: pigment far beyond any real epidermis turned lesions grey-olive (and,
+# in the non-scattering model, blue-black), where real ones on dark skin are dark brown to
+# black.
+LESION_MAX_MELANIN = MELANIN_RANGE[1]
 SOLVER_MARGIN_RETENTION = 0.1
 SOLVER_MARGIN_DELTA_E = 1.5
 
@@ -65,6 +85,9 @@ DEFAULTS: dict[str, Any] = {
     "feather_px": None,  # lesion border blur; None: 1.5 % of the image diagonal
     "min_lesion_retention": 0.6,  # share of the source's lesion-to-skin delta E kept at least
     "min_lesion_delta_e": 5.0,  # and never below this
+    # Take the source camera's white-balance error (cast and tint, read off the skin) out of
+    # the output: the drawn colour is a standard (D65) colour and is shown as such.
+    "white_balance": True,
 }
 
 
@@ -127,7 +150,7 @@ def _blood_shifted(surface: float, ln_blood: float) -> np.ndarray:
 def _standard_table() -> np.ndarray:
     """Standard CIELAB (D65, reference surface) of the model over the table's axes."""
     mel, blood = np.meshgrid(_MEL_AXIS, _BLOOD_AXIS, indexing="ij")
-    return standard_colour(np.minimum(mel, 0.95), blood).astype(np.float32)
+    return standard_colour(np.minimum(mel, 0.95), blood, MODEL).astype(np.float32)
 
 
 def _standard_at(melanin: np.ndarray, blood: np.ndarray) -> np.ndarray:
@@ -159,17 +182,46 @@ def skin_sample(rgb: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarr
     return rows, cols
 
 
-def source_skin(ln_pixels: np.ndarray, modality: str) -> tuple[float, float, np.ndarray]:
-    """(melanin, blood, ln colour) of skin pixels: the posterior of the skin model for their
-    median colour, as measure_skin_tone reads it (exposure and cast marginalised)."""
-    from synthesis.ml.skin_optics import skin_model_grid
-
+def source_skin(
+    ln_pixels: np.ndarray, modality: str
+) -> tuple[float, float, np.ndarray, np.ndarray]:
+    """(melanin, blood, ln colour, white-balance error) of skin pixels: the posterior of the
+    backend's skin model for their median colour, read as measure_skin_tone reads it
+    (exposure and cast marginalised, the same priors) but through the model the backend
+    renders with. The white-balance error is the chroma (grey axis removed, so exposure and
+    shading stay) by which the skin's colour differs from the model's skin it is read as: the
+    camera's cast and tint, e.g. the pink of a polarised dermoscope's LEDs."""
     colour = np.median(ln_pixels, axis=0).astype(np.float64)
-    posterior = skin_posterior(colour, PRIORS[modality])
-    grid = skin_model_grid()
+    grid = skin_model_grid(model=MODEL)
+    posterior = skin_posterior(colour, PRIORS[modality], grid)
     melanin = float(np.exp(posterior.weights @ np.log(grid.melanin)))
     blood = float(np.exp(posterior.weights @ np.log(grid.blood)))
-    return melanin, blood, colour
+    basis = chroma_basis()
+    cast = basis.T @ (basis @ (colour - posterior.weights @ grid.ln_rgb))
+    return melanin, blood, colour, cast
+
+
+def model_ita(pixels: np.ndarray, modality: str) -> float:
+    """Standard ITA of skin pixels (uint8 ...x3) through the backend's model: the median colour
+    inverted as skin_tone.skin_pixels_tone does (same priors, weighted median of the
+    posterior), on the grid of MODEL. Skin that starts to clip reads 90 (as there)."""
+    from synthesis.ml.skin_tone import CLIP_LEVEL, SOLVER_CLIP_SHARE
+
+    pixels = np.asarray(pixels, dtype=np.uint8).reshape(-1, 3)
+    if float((pixels.max(axis=1) >= CLIP_LEVEL).mean()) >= SOLVER_CLIP_SHARE:
+        return 90.0
+    colour = np.median(_LN_FROM_U8[pixels], axis=0).astype(np.float64)
+    grid = skin_model_grid(model=MODEL)
+    weights = skin_posterior(colour, PRIORS[modality], grid).weights
+    order = _ita_order()
+    w = weights[order]
+    cdf = np.cumsum(w) - 0.5 * w
+    return float(np.interp(0.5, cdf, grid.ita[order]))
+
+
+@cache
+def _ita_order() -> np.ndarray:
+    return np.argsort(skin_model_grid(model=MODEL).ita)
 
 
 def _ita_hue(lab: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -227,11 +279,23 @@ class ChromophoreRenderer:
     def ln(self) -> np.ndarray:
         return _LN_FROM_U8[self.rgb]
 
-    def locate(self, melanin: float, blood: float, skin_chroma: np.ndarray) -> None:
+    def locate(
+        self,
+        melanin: float,
+        blood: float,
+        skin_chroma: np.ndarray,
+        white_balance: np.ndarray | None = None,
+    ) -> None:
         """Each pixel's (ln melanin, ln blood): the skin's plus the chroma difference through
         the inverse Jacobian of the model at the skin. Continuous and monotone, so the texture
-        of melanin and blood in the skin maps onto smooth changes, never onto jumps."""
+        of melanin and blood in the skin maps onto smooth changes, never onto jumps.
+        white_balance: ln RGB taken off every output pixel (the source camera's cast)."""
         self.melanin, self.blood, self.skin_chroma = melanin, blood, skin_chroma
+        self.white_balance = (
+            np.zeros(3, dtype=np.float32)
+            if white_balance is None
+            else np.asarray(white_balance, dtype=np.float32)
+        )
         inverse = np.linalg.inv(chroma_jacobian(melanin, blood, self.surface))
         weights = inverse @ chroma_basis()  # (2, 3): d = weights @ ln_rgb - offset
         offset = inverse @ np.asarray(skin_chroma, dtype=np.float64)
@@ -260,18 +324,30 @@ class ChromophoreRenderer:
             index.append(d.astype(np.int32))
         self.cells = index[0] * len(_BLOOD_AXIS) + index[1]
 
-    def delta_table(self, added: float, ln_blood: float) -> np.ndarray:
+    def delta_table(
+        self, added: float, ln_blood: float, ceiling: float | None = None
+    ) -> np.ndarray:
         """(cells, 3) change of ln RGB per model cell when `added` melanosome fraction joins
         each pixel's own (the new epidermis lies over skin and lesion alike) and blood is
-        multiplied by e^ln_blood."""
+        multiplied by e^ln_blood. ceiling: no cell is taken past this melanosome fraction
+        (a cell already past it keeps its own)."""
         table = _blood_shifted(self.surface, float(ln_blood))
         new = np.maximum(_MEL_AXIS + added, _MEL_AXIS[0])
+        excess = np.zeros(len(_MEL_AXIS), dtype=np.float32)
+        if ceiling is not None:
+            capped = np.minimum(new, np.maximum(ceiling, _MEL_AXIS))
+            excess = (new - capped).astype(np.float32)
+            new = capped
         im = np.clip(np.arange(len(_MEL_AXIS)) + np.log(new / _MEL_AXIS) / _D_MEL, 0, None)
         im = np.minimum(im, len(_MEL_AXIS) - 1)
         i0 = np.minimum(np.floor(im).astype(int), len(_MEL_AXIS) - 2)
         fi = (im - i0).astype(np.float32)[:, None, None]
         shifted = table[i0] * (1 - fi) + table[i0 + 1] * fi
-        return (shifted - self.table).reshape(-1, 3)
+        # Melanin past the ceiling darkens without a hue of its own (a column of pigment the
+        # epidermis cannot hold reads as black): the same ln attenuation in every channel, at
+        # the model's rate of darkening (luminance) at the ceiling.
+        shifted -= (excess * _neutral_od_per_melanin(self.surface))[:, None, None]
+        return (shifted - self.table - self.white_balance).reshape(-1, 3)
 
     def render(self, deltas: list[np.ndarray], level: np.ndarray | None) -> np.ndarray:
         """Apply one delta table (level None) or several, picked per pixel by level."""
@@ -288,6 +364,21 @@ class ChromophoreRenderer:
             np.clip(index, 0, top, out=index)
             out[..., c] = _SRGB_FROM_LN[index]
         return out
+
+
+@cache
+def _neutral_od_per_melanin(surface: float) -> float:
+    """-d ln(Y)/d melanin of the model just below LESION_MAX_MELANIN (reference blood)."""
+    step = 0.05
+    mel = np.array([LESION_MAX_MELANIN - step, LESION_MAX_MELANIN])
+    rgb = spectrum_to_linear_rgb(skin_reflectance(mel, REFERENCE_BLOOD, surface))
+    y = rgb @ np.array([0.2126, 0.7152, 0.0722])
+    return float(np.log(y[0] / y[1]) / step)
+
+
+def _lesion_ceiling(gain: float) -> float | None:
+    """The lesion's extra melanin stops at LESION_MAX_MELANIN (only where it gets extra)."""
+    return LESION_MAX_MELANIN if gain > 1.0 else None
 
 
 def target_standard(target: ToneTarget) -> tuple[float, float | None]:
@@ -339,13 +430,16 @@ class ChromophoreBackend(ToneBackend):
                 f"unknown chromophore parameters {sorted(unknown)}; known: {list(DEFAULTS)}"
             )
         p = {**DEFAULTS, **params}
+        if not isinstance(p["white_balance"], (bool, np.bool_)):
+            raise ValueError(f"white_balance must be true or false, got {p['white_balance']!r}")
         lesion_kind = p.pop("lesion_kind", None)
         surface = SURFACE[modality]
         renderer = ChromophoreRenderer(rgb, surface)
         rows, cols = skin_sample(rgb, mask)
-        melanin, blood, colour = source_skin(_LN_FROM_U8[rgb[rows, cols]], modality)
+        melanin, blood, colour, cast = source_skin(_LN_FROM_U8[rgb[rows, cols]], modality)
         skin_chroma = colour @ chroma_basis().T
-        renderer.locate(melanin, blood, skin_chroma)
+        balance = cast if p["white_balance"] else None
+        renderer.locate(melanin, blood, skin_chroma, balance)
         ita, hue = target_standard(target)
         added, ln_blood = solve_change(melanin, blood, ita, hue)
         few = slice(None, None, max(1, len(rows) // 3000))  # a median needs no more
@@ -379,6 +473,8 @@ class ChromophoreBackend(ToneBackend):
             "source_blood": round(blood, 4),
             "added_melanin": round(added, 4),
             "blood_multiplier": round(math.exp(ln_blood), 4),
+            "model": MODEL,
+            "white_balance_ln_rgb": [round(float(v), 4) for v in renderer.white_balance],
             "target_ita_deg": round(ita, 2),
             "target_hue_deg": None if hue is None else round(hue, 2),
             "ita_corrections": corrections,
@@ -392,16 +488,17 @@ class ChromophoreBackend(ToneBackend):
     def _correct(pixels, renderer, modality, melanin, blood, added, ln_blood, ita):
         """The model's standard colour of the rendered skin can differ from the plan: the
         camera's cast and exposure ride along in the residual and read differently on darker
-        skin. Read the rendered skin sample through the model (skin_pixels_tone) and move the
-        added melanin by secant steps, at most three readings."""
-        from synthesis.ml.skin_tone import skin_pixels_tone
-
+        skin. Read the rendered skin sample through the backend's own model (model_ita, the
+        estimator's statistic and priors) and move the added melanin by secant steps, at most
+        three readings. The output is then measured by the estimator, which is not this."""
         sample = ChromophoreRenderer(pixels, renderer.surface)
-        sample.locate(renderer.melanin, renderer.blood, renderer.skin_chroma)
+        sample.locate(
+            renderer.melanin, renderer.blood, renderer.skin_chroma, renderer.white_balance
+        )
 
         def reading(value: float) -> float:
             delta = sample.delta_table(value, ln_blood)
-            return skin_pixels_tone(sample.render([delta], None), modality=modality)
+            return model_ita(sample.render([delta], None), modality)
 
         lo, hi = 0.003 - melanin, 0.7 - melanin
         x0, r0 = added, reading(added)
@@ -449,11 +546,13 @@ class ChromophoreBackend(ToneBackend):
         skin_r = ChromophoreRenderer(skin_px, renderer.surface)
         lesion_r = ChromophoreRenderer(lesion_px, renderer.surface)
         for sampled in (skin_r, lesion_r):
-            sampled.locate(renderer.melanin, renderer.blood, renderer.skin_chroma)
+            sampled.locate(
+                renderer.melanin, renderer.blood, renderer.skin_chroma, renderer.white_balance
+            )
         skin_out = colour_stats(skin_r.render([skin_delta], None))
 
         def measure(gain: float) -> dict:
-            delta = renderer.delta_table(added * gain, ln_blood)
+            delta = renderer.delta_table(added * gain, ln_blood, _lesion_ceiling(gain))
             return contrast_of(skin_out, lesion_r.render([delta], None))
 
         return solve_lesion_gain(
@@ -485,8 +584,10 @@ class ChromophoreBackend(ToneBackend):
         # outside it would paint a dark halo of the mask's shape.
         inside = np.clip(2.0 * soft - 1.0, 0.0, 1.0)
         level = np.rint(inside * (LESION_LEVELS - 1)).astype(np.int32)
-        deltas = [
-            renderer.delta_table(added * (1 + (gain - 1) * k / (LESION_LEVELS - 1)), ln_blood)
-            for k in range(LESION_LEVELS)
-        ]
+        deltas = []
+        for k in range(LESION_LEVELS):
+            level_gain = 1 + (gain - 1) * k / (LESION_LEVELS - 1)
+            deltas.append(
+                renderer.delta_table(added * level_gain, ln_blood, _lesion_ceiling(level_gain))
+            )
         return renderer.render(deltas, level)
