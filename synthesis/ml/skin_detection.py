@@ -28,7 +28,7 @@ clinical photograph.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 
 import numpy as np
 from scipy import ndimage as ndi
@@ -73,13 +73,13 @@ _MIXED_CHROMA_SD = 0.1
 
 @dataclass(frozen=True)
 class LocusTable:
-    """Chromaticity bins -> inside the skin locus (bool) and how typical of skin the bin is
-    (prior predictive density of the skin model, relative to its peak, 0..1)."""
+    """Chromaticity bins -> inside the skin locus (bool), and (computed on first use, by the
+    clinical path only) how typical of skin each bin is, 0..1 (skin_locus_table)."""
 
     inside: np.ndarray
-    density: np.ndarray
     origin: np.ndarray
     step: float
+    sd: np.ndarray  # (2,) chromaticity blur: white-balance and model error
 
     def _index(self, chroma: np.ndarray) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
         idx = np.floor((chroma - self.origin) / self.step).astype(np.intp)
@@ -101,21 +101,40 @@ class LocusTable:
         ok, idx = self._index(chroma)
         return ok & self.inside[idx], np.where(ok, self.density[idx], np.float32(0.0))
 
+    @cached_property
+    def density(self) -> np.ndarray:
+        """Each bin's typicality: the likelihood of its best explanation by skin of *any*
+        melanin (no tone favoured: a maximum over melanin, not a sum) with its blood judged by
+        the blood prior (log-normal around 1% of the dermis, Jacques 1998), blurred by the
+        table's white-balance and model errors, relative to the most typical bin. A beige wall
+        or khaki cloth can sit inside the locus -- it is the colour of nearly bloodless skin
+        under a greenish light -- but it needs far less blood than skin has, so where a frame
+        holds both, the skin outweighs it (select_skin)."""
+        grid = skin_model_grid()
+        points = chroma_of(grid.ln_rgb).astype(np.float32)
+        blood = (-0.5 * (np.log(grid.blood / REFERENCE_BLOOD) / BLOOD_PRIOR_SD) ** 2).astype(
+            np.float32
+        )
+        rows, cols = self.inside.shape
+        axis_a = (self.origin[0] + (np.arange(rows) + 0.5) * self.step).astype(np.float32)
+        axis_b = (self.origin[1] + (np.arange(cols) + 0.5) * self.step).astype(np.float32)
+        sd = self.sd.astype(np.float32)
+        log_density = np.empty((rows, cols), np.float32)
+        for i, a in enumerate(axis_a):
+            term = blood - 0.5 * ((a - points[:, 0]) / sd[0]) ** 2
+            near = term > term.max() - 32.0  # the rest add less than e^-32 of the best
+            d2 = ((axis_b[None, :] - points[near, 1:2]) / sd[1]) ** 2
+            log_density[i] = (term[near, None] - 0.5 * d2).max(axis=0)
+        density = np.exp(log_density - log_density.max()).astype(np.float32)
+        density.flags.writeable = False
+        return density
+
 
 @cache
 def skin_locus_table(cast_sd_mired: float, tint_sd: float, model_sd: float) -> LocusTable:
-    """Bins of chromaticity within _LOCUS_SIGMAS of the model surface (any melanin/blood),
-    and each bin's typicality: the likelihood of its best explanation by skin of *any*
-    melanin (no tone favoured: a maximum over melanin, not a sum) with its blood judged by the
-    blood prior (log-normal around 1% of the dermis, Jacques 1998), blurred by the same
-    white-balance and model errors, relative to the most typical bin. A beige wall or khaki
-    cloth can sit inside the locus -- it is the colour of nearly bloodless skin under a
-    greenish light -- but it needs far less blood than skin has, so where a frame holds both,
-    the skin outweighs it (select_skin)."""
+    """Bins of chromaticity within _LOCUS_SIGMAS of the model surface (any melanin/blood)."""
     grid = skin_model_grid()
-    points = chroma_of(grid.ln_rgb)
-    blood_term = -0.5 * (np.log(grid.blood / REFERENCE_BLOOD) / BLOOD_PRIOR_SD) ** 2
-    model = np.unique(np.round(points, 3), axis=0)
+    model = np.unique(np.round(chroma_of(grid.ln_rgb), 3), axis=0)
     sd = np.array(
         [
             np.hypot(cast_sd_mired / mired_per_chroma_unit(), model_sd),
@@ -126,14 +145,10 @@ def skin_locus_table(cast_sd_mired: float, tint_sd: float, model_sd: float) -> L
     axis_a = np.arange(a0, a1, _TABLE_STEP) + _TABLE_STEP / 2
     axis_b = np.arange(b0, b1, _TABLE_STEP) + _TABLE_STEP / 2
     inside = np.zeros((len(axis_a), len(axis_b)), bool)
-    log_density = np.zeros((len(axis_a), len(axis_b)))
     for i, a in enumerate(axis_a):  # row by row keeps memory small
         d2 = ((a - model[:, 0:1]) / sd[0]) ** 2 + ((axis_b[None, :] - model[:, 1:2]) / sd[1]) ** 2
         inside[i] = d2.min(axis=0) <= _LOCUS_SIGMAS**2
-        d2 = ((a - points[:, 0:1]) / sd[0]) ** 2 + ((axis_b[None, :] - points[:, 1:2]) / sd[1]) ** 2
-        log_density[i] = (blood_term[:, None] - 0.5 * d2).max(axis=0)
-    density = np.exp(log_density - log_density.max()).astype(np.float32)
-    return LocusTable(inside=inside, density=density, origin=np.array([a0, b0]), step=_TABLE_STEP)
+    return LocusTable(inside=inside, origin=np.array([a0, b0]), step=_TABLE_STEP, sd=sd)
 
 
 def hair_mask(ln_y: np.ndarray) -> np.ndarray:
@@ -308,7 +323,10 @@ def select_skin(
     ln_y, hair = maps.ln_y, maps.hair
     dark = ln_rgb[..., 1] < np.float32(np.log(DARK_LIMIT))
     table = skin_locus_table(priors.cast_sd_mired, priors.tint_sd, priors.model_sd)
-    skin_like, typical = table.lookup_both(chroma)
+    if modality == CLINICAL:
+        skin_like, typical = table.lookup_both(chroma)
+    else:
+        skin_like, typical = table.lookup(chroma), None
     if modality == CLINICAL:
         radius = _ACHROMATIC_MIRED / mired_per_chroma_unit()
         skin_like &= np.hypot(chroma[..., 0], 2.0 * chroma[..., 1]) > radius
