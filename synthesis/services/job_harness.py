@@ -51,7 +51,7 @@ from django.core.files.storage import default_storage
 from django.db import IntegrityError, models, transaction
 from django.db.models import F, Q
 from django.db.models.functions import Coalesce
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from repository.job_errors import CLEARED, JobError
 
@@ -172,7 +172,10 @@ def job_run(model: type[models.Model], pk: int, work: Callable[[JobRun], object]
     if run is None:
         return None
     try:
-        return work(run)
+        # In English (the msgids) whatever the site's default language: a rule's refusal is
+        # stored as a catalogued message and worded in each reader's language when shown.
+        with translation.override("en"):
+            return work(run)
     except SoftTimeLimitExceeded:
         run.fail(JobError.of("time_limit", what=what))
         raise

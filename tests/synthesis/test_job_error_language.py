@@ -138,3 +138,23 @@ def test_the_migration_codes_the_rows_it_finds(moderator, public_images):
     call_command("migrate", "synthesis", verbosity=0)
     job.refresh_from_db()
     assert job.error_code == "all_items_failed" and job.error_params == {"count": 1}
+
+
+@pytest.mark.django_db
+def test_a_refusal_is_stored_in_english_whatever_language_the_work_starts_in(moderator):
+    from django.utils.translation import gettext
+
+    from synthesis.services.job_harness import job_run
+
+    job = SynthesisJob.objects.create(kind=SynthesisJob.Kind.AUDIT, created_by=moderator)
+
+    def refuse(run):
+        raise ValidationError(gettext("Nothing was imported."))
+
+    with translation.override("ja"), pytest.raises(ValidationError):
+        job_run(SynthesisJob, job.pk, refuse, what="bias audit")
+    job.refresh_from_db()
+    assert job.status == SynthesisJob.Status.FAILED and job.error_code == "rejected"
+    assert job.error == "Nothing was imported."
+    with translation.override("ja"):
+        assert job.error_message == "何も取り込まれませんでした。"
