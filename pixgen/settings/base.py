@@ -83,7 +83,10 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-LANGUAGE_CODE = "en"
+# The site's default language: for a visitor whose browser asks for none of LANGUAGES, and the
+# language management commands print in (Django runs commands in LANGUAGE_CODE, whatever the
+# shell's LANG says, so scripts and logs read the same on every machine).
+LANGUAGE_CODE = env_choice("PIXGEN_LANGUAGE_CODE", "en", ("en", "ja", "id"))
 # Each language is offered by its own name (see the switcher in templates/base.html).
 LANGUAGES = [("en", _("English")), ("ja", _("Japanese")), ("id", _("Indonesian"))]
 LANGUAGE_COOKIE_NAME = "pixgen_language"

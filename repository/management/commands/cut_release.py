@@ -1,6 +1,7 @@
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils.translation import gettext
 
 from repository.job_errors import JobError
 from repository.management.commands.export_dataset import _message
@@ -21,7 +22,9 @@ class Command(BaseCommand):
     def handle(self, *args, **opts):
         moderator = User.objects.filter(username=opts["moderator"]).first()
         if moderator is None:
-            raise CommandError(f"No user named {opts['moderator']!r}.")
+            raise CommandError(
+                gettext("No user named %(name)s.") % {"name": repr(opts["moderator"])}
+            )
         try:
             # Built here, synchronously: the queued task finds it built and does nothing.
             with transaction.atomic():
@@ -40,11 +43,22 @@ class Command(BaseCommand):
             release = release_build(release_id=release.pk)
         except Exception as exc:
             release_fail(release_id=release.pk, reason=JobError.from_exception(exc))
-            raise CommandError(f"Release {release.tag} was not built: {exc}") from exc
+            raise CommandError(
+                gettext("Release %(tag)s was not built: %(reason)s")
+                % {"tag": release.tag, "reason": exc}
+            ) from exc
         if release.status != release.Status.SUCCEEDED:
-            raise CommandError(f"Release {release.tag} was not built: {release.error}")
+            raise CommandError(
+                gettext("Release %(tag)s was not built: %(reason)s")
+                % {"tag": release.tag, "reason": release.error_message}
+            )
         self.stdout.write(
-            f"Release {release.tag}: {release.item_count} image(s), {release.size:,} bytes, "
-            f"{release.file.name}"
+            gettext("Release %(tag)s: %(n)s image(s), %(size)s bytes, %(file)s")
+            % {
+                "tag": release.tag,
+                "n": release.item_count,
+                "size": f"{release.size:,}",
+                "file": release.file.name,
+            }
         )
         self.stdout.write(release.sha256)

@@ -4,6 +4,7 @@ from pathlib import Path
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext
 
 from repository.services.exports import export_plan, export_stream
 
@@ -43,7 +44,9 @@ class Command(BaseCommand):
         for item in opts["filter"]:
             key, sep, value = item.partition("=")
             if not sep or not key.strip():
-                raise CommandError(f"--filter {item!r} is not KEY=VALUE.")
+                raise CommandError(
+                    gettext("--filter %(item)s is not KEY=VALUE.") % {"item": repr(item)}
+                )
             params[key.strip()] = value
         params.update(
             layout=opts["layout"],
@@ -66,7 +69,7 @@ class Command(BaseCommand):
             raise CommandError(_message(exc)) from None
         out = opts["out"].resolve()
         if not out.parent.is_dir():
-            raise CommandError(f"No folder {out.parent}.")
+            raise CommandError(gettext("No folder %(path)s.") % {"path": out.parent})
         # Write beside the target, then rename: an interrupted export leaves no partial file.
         fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
         try:
@@ -77,4 +80,7 @@ class Command(BaseCommand):
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
-        self.stdout.write(f"{count} image(s), {out.stat().st_size:,} bytes -> {out}")
+        self.stdout.write(
+            gettext("%(count)s image(s), %(size)s bytes -> %(path)s")
+            % {"count": count, "size": f"{out.stat().st_size:,}", "path": out}
+        )

@@ -1,5 +1,6 @@
 from django.core.files.storage import default_storage
 from django.core.management.base import BaseCommand
+from django.utils.translation import gettext
 
 from repository.models import LesionImage
 from repository.services.near_duplicates import fingerprints_backfill
@@ -34,4 +35,6 @@ class Command(BaseCommand):
                 origin="synthetic", ids=ids, open_file=lambda n: default_storage.open(n, "rb")
             )
         for origin, n in done.items():
-            self.stdout.write(f"{origin}: {n} image(s) fingerprinted")
+            self.stdout.write(
+                gettext("%(origin)s: %(n)s image(s) fingerprinted") % {"origin": origin, "n": n}
+            )

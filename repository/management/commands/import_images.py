@@ -2,6 +2,7 @@ from pathlib import Path
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext
 
 from repository.models import User
 from repository.services.batch_import import batch_import
@@ -42,15 +43,17 @@ class Command(BaseCommand):
     def handle(self, *args, **opts):
         if not opts["consent_attested"]:
             raise CommandError(
-                "Pass --consent-attested to confirm patient consent for every image."
+                gettext("Pass --consent-attested to confirm patient consent for every image.")
             )
         if not opts["csv"].is_file():
-            raise CommandError(f"No CSV at {opts['csv']}.")
+            raise CommandError(gettext("No CSV at %(path)s.") % {"path": opts["csv"]})
         if not opts["images"].is_dir():
-            raise CommandError(f"No folder at {opts['images']}.")
+            raise CommandError(gettext("No folder at %(path)s.") % {"path": opts["images"]})
         contributor = User.objects.filter(username=opts["contributor"]).first()
         if contributor is None:
-            raise CommandError(f"No user named {opts['contributor']!r}.")
+            raise CommandError(
+                gettext("No user named %(name)s.") % {"name": repr(opts["contributor"])}
+            )
         paths = [p for p in opts["images"].iterdir() if p.suffix.lower() in IMAGE_SUFFIXES]
         handles = {p.name: p.open("rb") for p in paths}
         try:
@@ -74,14 +77,27 @@ class Command(BaseCommand):
                 fh.close()
         for row in report.rows:
             if row.ok:
-                self.stdout.write(f"row {row.row} {row.image_id}: imported as #{row.image_pk}")
+                self.stdout.write(
+                    gettext("row %(row)s %(image)s: imported as #%(pk)s")
+                    % {"row": row.row, "image": row.image_id, "pk": row.image_pk}
+                )
                 if row.near_duplicates:
                     self.stdout.write(
-                        f"row {row.row} {row.image_id}: looks very like "
-                        f"{', '.join(row.near_duplicates)} (a moderator will compare them)"
+                        gettext(
+                            "row %(row)s %(image)s: looks very like %(others)s (a moderator "
+                            "will compare them)"
+                        )
+                        % {
+                            "row": row.row,
+                            "image": row.image_id,
+                            "others": ", ".join(row.near_duplicates),
+                        }
                     )
             else:
                 self.stderr.write(f"row {row.row} {row.image_id}: {'; '.join(row.errors)}")
-        self.stdout.write(f"{report.created} imported, {report.failed} not imported")
+        self.stdout.write(
+            gettext("%(created)s imported, %(failed)s not imported")
+            % {"created": report.created, "failed": report.failed}
+        )
         if report.failed and not report.created:
-            raise CommandError("Nothing was imported.")
+            raise CommandError(gettext("Nothing was imported."))

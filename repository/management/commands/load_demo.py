@@ -1,5 +1,6 @@
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext
 
 from repository.services.demo import DEMO_ACCOUNTS, demo_accounts, demo_images
 
@@ -23,22 +24,34 @@ class Command(BaseCommand):
         created, existing = demo_images(
             contributor=users["clinician"], moderator=users["moderator"]
         )
-        self.stdout.write(f"Demo images: {created} imported now, {existing} already present.")
+        self.stdout.write(
+            gettext("Demo images: %(created)s imported now, %(existing)s already present.")
+            % {"created": created, "existing": existing}
+        )
         templates = style_templates_load_defaults(user=users["moderator"])
-        self.stdout.write(f"Style templates: {len(templates)} default templates created now.")
+        self.stdout.write(
+            gettext("Style templates: %(n)s default templates created now.") % {"n": len(templates)}
+        )
         if not (DEMO_GAN_DIR / WEIGHTS_NAME).exists():
             self.stdout.write(
-                f"No demo DCGAN weights in {DEMO_GAN_DIR}: generation needs a trained model "
-                "(manage.py train_demo_dcgan makes them)."
+                gettext(
+                    "No demo DCGAN weights in %(path)s: generation needs a trained model "
+                    "(manage.py train_demo_dcgan makes them)."
+                )
+                % {"path": DEMO_GAN_DIR}
             )
         else:
             try:
                 model, made = demo_gan_install()
             except ValidationError as exc:
                 raise CommandError(" ".join(exc.messages)) from None
-            state = "installed now" if made else "already installed"
-            self.stdout.write(f"Demo DCGAN {model.version}: {state}.")
+            message = (
+                gettext("Demo DCGAN %(version)s: installed now.")
+                if made
+                else gettext("Demo DCGAN %(version)s: already installed.")
+            )
+            self.stdout.write(message % {"version": model.version})
         if not opts["no_accounts"]:
-            self.stdout.write("Demo accounts (username / password — role):")
+            self.stdout.write(gettext("Demo accounts (username / password — role):"))
             for spec in DEMO_ACCOUNTS:
                 self.stdout.write(f"  {spec.username:<11} / {spec.password:<18} — {spec.role}")

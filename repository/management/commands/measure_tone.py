@@ -2,6 +2,7 @@ import json
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext
 from PIL import Image
 
 from repository.imaging import ImageRejected, decode_mask, decode_rgb
@@ -37,9 +38,9 @@ class Command(BaseCommand):
                 mask = decode_mask(opts["mask"].read_bytes(), size=(rgb.shape[1], rgb.shape[0]))
             tone = measure_skin_tone(rgb, modality=opts["modality"], lesion_mask=mask)
         except FileNotFoundError as exc:
-            raise CommandError(f"No such file: {exc.filename}") from None
+            raise CommandError(gettext("No such file: %(path)s") % {"path": exc.filename}) from None
         except IsADirectoryError as exc:
-            raise CommandError(f"Not a file: {exc.filename}") from None
+            raise CommandError(gettext("Not a file: %(path)s") % {"path": exc.filename}) from None
         except (ImageRejected, ValueError, OSError, Image.DecompressionBombError) as exc:
             raise CommandError(str(exc)) from None
         self.stdout.write(json.dumps(tone.as_dict()))

@@ -3,6 +3,7 @@
 import time
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext
 
 from repository.services.catalogue_counts import (
     catalogue_counts_rebuild,
@@ -39,10 +40,16 @@ class Command(BaseCommand):
                         f"{origin} {facet}={value}{where}: stored {stored.get(cell, 0)}, "
                         f"counted {recount.get(cell, 0)}"
                     )
-                raise CommandError(f"{len(wrong)} facet counts differ from a recount.")
+                raise CommandError(
+                    gettext("%(n)s facet counts differ from a recount.") % {"n": len(wrong)}
+                )
             self.stdout.write(
-                f"{len(recount)} facet counts match a recount ({time.monotonic() - started:.1f} s)."
+                gettext("%(n)s facet counts match a recount (%(seconds)s s).")
+                % {"n": len(recount), "seconds": f"{time.monotonic() - started:.1f}"}
             )
             return
         cells = catalogue_counts_rebuild()
-        self.stdout.write(f"Recounted {cells} facet counts in {time.monotonic() - started:.1f} s.")
+        self.stdout.write(
+            gettext("Recounted %(n)s facet counts in %(seconds)s s.")
+            % {"n": cells, "seconds": f"{time.monotonic() - started:.1f}"}
+        )

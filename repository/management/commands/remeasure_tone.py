@@ -1,4 +1,5 @@
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext
 
 from repository.models import LesionImage
 from repository.services.analysis import image_tone_remeasure, tone_stale_images
@@ -17,7 +18,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **opts):
         if opts["limit"] is not None and opts["limit"] < 1:
-            raise CommandError("--limit must be a positive number of images")
+            raise CommandError(gettext("--limit must be a positive number of images"))
         images = (
             LesionImage.objects.filter(analysis_status=LesionImage.AnalysisStatus.DONE)
             if opts["all"]
@@ -25,7 +26,10 @@ class Command(BaseCommand):
         )
         ids = list(images.order_by("pk").values_list("pk", flat=True)[: opts["limit"]])
         total = len(ids)
-        self.stdout.write(f"{total} images to measure with {METHOD_VERSION}")
+        self.stdout.write(
+            gettext("%(n)s images to measure with %(method)s")
+            % {"n": total, "method": METHOD_VERSION}
+        )
         counts = {"gradable": 0, "not gradable": 0, "flagged": 0, "failed": 0}
         for done, pk in enumerate(ids, start=1):
             try:
@@ -39,6 +43,8 @@ class Command(BaseCommand):
             counts["gradable" if image.tone_measurement["gradable"] else "not gradable"] += 1
             counts["flagged"] += int(image.tone_flagged)
             if done % 25 == 0 or done == total:
-                self.stdout.write(f"{done}/{total} measured")
+                self.stdout.write(
+                    gettext("%(done)s/%(total)s measured") % {"done": done, "total": total}
+                )
         summary = ", ".join(f"{v} {k}" for k, v in counts.items())
         self.stdout.write(f"done: {summary}")

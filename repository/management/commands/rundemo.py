@@ -10,6 +10,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext
 
 WORKER_LOG, WEB_LOG, SWEEP_LOG = "worker.log", "web.log", "sweep.log"
 JOBS_TIMEOUT_S = 300
@@ -65,7 +66,9 @@ class Command(BaseCommand):
             # Sends jobs that waited for the broker or lost their worker (the job harness).
             sweep = [sys.executable, "manage.py", "sweep_jobs", "--loop"]
             procs.append(self._start(sweep, logs / SWEEP_LOG))
-            self.stdout.write(f"Worker and web server started (logs in {logs}/).")
+            self.stdout.write(
+                gettext("Worker and web server started (logs in %(path)s/).") % {"path": logs}
+            )
             token = None
             if not opts["no_demo_data"]:
                 token = self._demo_loop(procs)
@@ -89,7 +92,11 @@ class Command(BaseCommand):
             names = ("worker", "web", "sweep")
             codes = dict(zip(names, (p.returncode for p in procs), strict=False))
             raise CommandError(
-                f"The demo stopped because a process ended: exit codes {codes} (logs in {logs}/)."
+                gettext(
+                    "The demo stopped because a process ended: exit codes %(codes)s (logs in "
+                    "%(path)s/)."
+                )
+                % {"codes": codes, "path": logs}
             )
 
     def _worker_command(self) -> list[str]:
@@ -128,23 +135,31 @@ class Command(BaseCommand):
         moderator = User.objects.get(username="moderator")
         gan = GanModel.objects.ready().filter(version=DEMO_GAN_VERSION).first()
         jobs = demo_jobs_start(moderator=moderator, gan_model=gan)
-        self.stdout.write("Demo jobs on the worker (tone transfer to IV–VI, generation):")
+        self.stdout.write(gettext("Demo jobs on the worker (tone transfer to IV–VI, generation):"))
 
         def report(state: str) -> None:
             if any(proc.poll() is not None for proc in procs):
-                raise CommandError("The worker or the web server stopped during start-up.")
+                raise CommandError(gettext("The worker or the web server stopped during start-up."))
             self.stdout.write(f"  {state}")
 
         if not demo_jobs_wait(jobs, timeout_s=JOBS_TIMEOUT_S, report=report):
             self.stdout.write(
-                "  Some demo jobs are still running; their outputs join the review queue."
+                "  "
+                + gettext("Some demo jobs are still running; their outputs join the review queue.")
             )
         reviewers = list(User.objects.filter(username__in=DEMO_REVIEWERS).order_by("username"))
         counts = demo_reviews_apply(reviewers=reviewers, moderator=moderator)
         self.stdout.write(
-            f"Demo reviews by {', '.join(r.username for r in reviewers)}: {counts.approved} "
-            f"synthetic images published, {counts.rejected} rejected, "
-            f"{counts.pending} waiting in the review queue."
+            gettext(
+                "Demo reviews by %(reviewers)s: %(approved)s synthetic images published, "
+                "%(rejected)s rejected, %(pending)s waiting in the review queue."
+            )
+            % {
+                "reviewers": ", ".join(r.username for r in reviewers),
+                "approved": counts.approved,
+                "rejected": counts.rejected,
+                "pending": counts.pending,
+            }
         )
         return demo_researcher_token(researcher=User.objects.get(username="researcher"))
 
@@ -152,11 +167,13 @@ class Command(BaseCommand):
         url, deadline = _probe_url(addr), time.monotonic() + SITE_TIMEOUT_S
         while not site_answers(url):
             if any(proc.poll() is not None for proc in procs):
-                raise CommandError(f"The web server or the worker stopped; see {logs}/.")
+                raise CommandError(
+                    gettext("The web server or the worker stopped; see %(path)s/.") % {"path": logs}
+                )
             if time.monotonic() > deadline:
                 raise CommandError(
-                    f"The site did not answer at {url} within {SITE_TIMEOUT_S} s; "
-                    f"see {logs / WEB_LOG}."
+                    gettext("The site did not answer at %(url)s within %(seconds)s s; see %(log)s.")
+                    % {"url": url, "seconds": SITE_TIMEOUT_S, "log": logs / WEB_LOG}
                 )
             time.sleep(0.3)
 
@@ -165,17 +182,20 @@ class Command(BaseCommand):
 
         if demo:
             self.stdout.write("")
-            self.stdout.write("Demo accounts (username / password — role):")
+            self.stdout.write(gettext("Demo accounts (username / password — role):"))
             for spec in DEMO_ACCOUNTS:
                 self.stdout.write(f"  {spec.username:<11} / {spec.password:<18} — {spec.role}")
             url = site_url(addr)
-            self.stdout.write(f"Researcher's API token: {token}")
+            self.stdout.write(gettext("Researcher's API token: %(token)s") % {"token": token})
             self.stdout.write(f'  e.g. curl -H "Authorization: Token {token}" {url}api/v1/images/')
             mail = getattr(settings, "EMAIL_FILE_PATH", None)
             if mail and settings.EMAIL_BACKEND.endswith("filebased.EmailBackend"):
-                self.stdout.write(f"E-mails the site sends are written to {mail}/.")
+                self.stdout.write(
+                    gettext("E-mails the site sends are written to %(path)s/.") % {"path": mail}
+                )
         self.stdout.write(
             self.style.SUCCESS(
-                f"PixGen is at {site_url(addr)} (Ctrl-C stops the site and the worker)"
+                gettext("PixGen is at %(url)s (Ctrl-C stops the site and the worker)")
+                % {"url": site_url(addr)}
             )
         )

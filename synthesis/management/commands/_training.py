@@ -3,18 +3,24 @@ to the worker. (A leading underscore keeps Django from listing this as a command
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import CommandError
+from django.utils.translation import gettext, gettext_lazy
 
 from repository.job_errors import JobError
 from synthesis.services.jobs import job_fail
+
+# Lazy: read when a command fails, in the language it prints in.
+NO_USER = gettext_lazy("No user %(name)s; name a moderator with --user.")
 
 
 def run_here_or_queued(command, job, run, *, queued: bool, device: str | None):
     """None when the job was queued; else the model `run(job_id=, device=)` returned. Any
     failure marks the job FAILED with its reason before it is reported."""
     if queued:
-        command.stdout.write(f"Training job #{job.pk} queued for the training worker.")
+        command.stdout.write(
+            gettext("Training job #%(id)s queued for the training worker.") % {"id": job.pk}
+        )
         return None
-    command.stdout.write(f"Training job #{job.pk} runs here.")
+    command.stdout.write(gettext("Training job #%(id)s runs here.") % {"id": job.pk})
     try:
         model = run(job_id=job.pk, device=device)
     except ValidationError as exc:
@@ -24,5 +30,7 @@ def run_here_or_queued(command, job, run, *, queued: bool, device: str | None):
         job_fail(job_id=job.pk, reason=JobError.from_exception(exc))
         raise
     if model is None:
-        raise CommandError(f"Training job #{job.pk} was cancelled or taken by a worker.")
+        raise CommandError(
+            gettext("Training job #%(id)s was cancelled or taken by a worker.") % {"id": job.pk}
+        )
     return model

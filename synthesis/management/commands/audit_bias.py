@@ -3,6 +3,7 @@ from pathlib import Path
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext
 
 from repository.models import User
 from synthesis.services.classifier_audit import audit_run, classifier_get
@@ -28,17 +29,17 @@ class Command(BaseCommand):
 
     def handle(self, *args, **opts):
         if bool(opts["eval_csv"]) != bool(opts["eval_images"]):
-            raise CommandError("--eval-csv and --eval-images go together.")
+            raise CommandError(gettext("--eval-csv and --eval-images go together."))
         if opts["eval_csv"] and not Path(opts["eval_csv"]).is_file():
-            raise CommandError(f"No such CSV file: {opts['eval_csv']}")
+            raise CommandError(gettext("No such CSV file: %(path)s") % {"path": opts["eval_csv"]})
         out = Path(opts["out"])
         if not out.parent.is_dir():
-            raise CommandError(f"No such folder for --out: {out.parent}")
+            raise CommandError(gettext("No such folder for --out: %(path)s") % {"path": out.parent})
         user = None
         if opts["user"]:
             user = User.objects.filter(username=opts["user"]).first()
             if user is None:
-                raise CommandError(f"No user {opts['user']!r}.")
+                raise CommandError(gettext("No user %(name)s.") % {"name": repr(opts["user"])})
         try:
             model = classifier_get(version=opts["model"])
             partner = classifier_get(version=opts["compare"]) if opts["compare"] else None
@@ -57,4 +58,6 @@ class Command(BaseCommand):
         self.stdout.write(format_table(audit.main))
         if audit.compared_with_id:
             self.stdout.write(f"compared with {audit.compared_with.version}")
-        self.stdout.write(f"audit #{audit.pk} written to {out}")
+        self.stdout.write(
+            gettext("audit #%(id)s written to %(path)s") % {"id": audit.pk, "path": out}
+        )

@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext
 
 from repository.models import User
-from synthesis.management.commands._training import run_here_or_queued
+from synthesis.management.commands._training import NO_USER, run_here_or_queued
 from synthesis.models import AugmentationExperiment
 from synthesis.services.augmentation import (
     augmentation_experiment_create,
@@ -60,9 +60,11 @@ class Command(BaseCommand):
     def handle(self, *args, **opts):
         user = User.objects.filter(username=opts["user"]).first()
         if user is None:
-            raise CommandError(f"No user {opts['user']!r}; name a moderator with --user.")
+            raise CommandError(NO_USER % {"name": repr(opts["user"])})
         if opts["out"] and Path(opts["out"]).exists() and not Path(opts["out"]).is_dir():
-            raise CommandError(f"--out {opts['out']} exists and is not a folder.")
+            raise CommandError(
+                gettext("--out %(path)s exists and is not a folder.") % {"path": opts["out"]}
+            )
         try:
             experiment = self._experiment(user, opts)
         except (ValidationError, PermissionDenied) as exc:
@@ -82,19 +84,24 @@ class Command(BaseCommand):
         if opts["resume"] is not None:
             experiment = AugmentationExperiment.objects.filter(pk=opts["resume"]).first()
             if experiment is None:
-                raise CommandError(f"No experiment #{opts['resume']}.")
+                raise CommandError(gettext("No experiment #%(id)s.") % {"id": opts["resume"]})
             return augmentation_experiment_resume(
                 experiment=experiment, user=user, enqueue=opts["queue"]
             )
         if not opts["task"]:
-            raise CommandError("--task is required (dx7 or malignancy) unless --resume is given.")
+            raise CommandError(
+                gettext("--task is required (dx7 or malignancy) unless --resume is given.")
+            )
         if bool(opts["eval_csv"]) != bool(opts["eval_images"]):
-            raise CommandError("--eval-csv and --eval-images go together.")
+            raise CommandError(gettext("--eval-csv and --eval-images go together."))
         for key in ("eval_csv", "eval_images"):
             if opts[key] and not Path(opts[key]).exists():
-                raise CommandError(f"--{key.replace('_', '-')} {opts[key]} does not exist.")
+                raise CommandError(
+                    gettext("--%(option)s %(path)s does not exist.")
+                    % {"option": key.replace("_", "-"), "path": opts[key]}
+                )
         if opts["start"] == "checkpoint" and not opts["checkpoint"]:
-            raise CommandError("--start checkpoint needs --checkpoint PATH.")
+            raise CommandError(gettext("--start checkpoint needs --checkpoint PATH."))
         config = {
             "image_size": opts["image_size"],
             "batch_size": opts["batch_size"],
@@ -139,5 +146,8 @@ class Command(BaseCommand):
                 writer.writeheader()
                 writer.writerows(rows)
             written = write_figures(experiment.report, folder, gettext=gettext)
-            self.stdout.write(f"Wrote report.json, report.csv and {len(written)} PNGs to {folder}")
+            self.stdout.write(
+                gettext("Wrote report.json, report.csv and %(n)s PNGs to %(path)s")
+                % {"n": len(written), "path": folder}
+            )
         self.stdout.write(f"experiment #{experiment.pk}")

@@ -2,9 +2,11 @@ from pathlib import Path
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext
 
 from repository.job_errors import JobError
 from repository.models import User
+from synthesis.management.commands._training import NO_USER
 from synthesis.models import SyntheticImage
 from synthesis.services.files import read_stored
 from synthesis.services.gan_generation import gan_generate_job_create, gan_generate_run
@@ -33,7 +35,7 @@ class Command(BaseCommand):
     def handle(self, *args, **opts):
         user = User.objects.filter(username=opts["user"]).first()
         if user is None:
-            raise CommandError(f"No user {opts['user']!r}; name a moderator with --user.")
+            raise CommandError(NO_USER % {"name": repr(opts["user"])})
         conditions = {"diagnosis": opts["diagnosis"], "fitzpatrick": opts["fitzpatrick"]}
         for key, name in (("body_site", "site"), ("age", "age"), ("sex", "sex")):
             if opts[name] is not None:
@@ -64,5 +66,6 @@ class Command(BaseCommand):
             name = f"{row.model_version}-seed{row.seed}-{row.params['index']:04d}.png"
             (out / name).write_bytes(read_stored(row.image.name))
         self.stdout.write(
-            f"{rows.count()} images (job #{job.pk}) pending review, PNG copies in {out}"
+            gettext("%(n)s images (job #%(job)s) pending review, PNG copies in %(path)s")
+            % {"n": rows.count(), "job": job.pk, "path": out}
         )

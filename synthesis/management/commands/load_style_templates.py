@@ -1,4 +1,5 @@
 from django.core.management.base import BaseCommand
+from django.utils.translation import gettext
 
 from synthesis.models import StyleTemplate
 from synthesis.services.templates import style_templates_load_defaults
@@ -12,5 +13,6 @@ class Command(BaseCommand):
         for template in created:
             self.stdout.write(f"  {template.name}: measured ITA {template.ita_deg:.1f}°")
         self.stdout.write(
-            f"Style templates: {len(created)} created now, {StyleTemplate.objects.count()} in all."
+            gettext("Style templates: %(created)s created now, %(total)s in all.")
+            % {"created": len(created), "total": StyleTemplate.objects.count()}
         )

@@ -2,6 +2,7 @@ from pathlib import Path
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext
 
 from repository.imaging import ImageRejected, decode_rgb, encode_mask
 from synthesis.ml.lesion_masks import MODALITIES
@@ -30,9 +31,12 @@ class Command(BaseCommand):
         try:
             rgb = decode_rgb(opts["image"].read_bytes())
         except FileNotFoundError as exc:
-            raise CommandError(f"No such file: {exc.filename}") from None
+            raise CommandError(gettext("No such file: %(path)s") % {"path": exc.filename}) from None
         except (ImageRejected, OSError, ValueError) as exc:
-            raise CommandError(f"{opts['image']} is not an image PixGen can read: {exc}") from None
+            raise CommandError(
+                gettext("%(path)s is not an image PixGen can read: %(error)s")
+                % {"path": opts["image"], "error": exc}
+            ) from None
         try:
             result = lesion_mask_make(rgb=rgb, modality=opts["modality"], model=opts["model"])
         except ValidationError as exc:
@@ -40,15 +44,27 @@ class Command(BaseCommand):
         tried = ", ".join(f"{name}: {outcome}" for name, outcome in result.attempts)
         if result.mask is None:
             raise CommandError(
-                f"No automatic mask passed the quality check ({tried}); this image needs a mask "
-                "drawn or uploaded by a person. Nothing was written."
+                gettext(
+                    "No automatic mask passed the quality check (%(tried)s); this image needs a "
+                    "mask drawn or uploaded by a person. Nothing was written."
+                )
+                % {"tried": tried}
             )
         try:
             opts["out"].write_bytes(encode_mask(result.mask))
         except OSError as exc:
-            raise CommandError(f"Cannot write {opts['out']}: {exc}") from None
+            raise CommandError(
+                gettext("Cannot write %(path)s: %(error)s") % {"path": opts["out"], "error": exc}
+            ) from None
         share = 100 * float(result.mask.mean())
         self.stdout.write(
-            f"{opts['out']}: lesion {share:.1f}% of the image, by {result.segmenter} "
-            f"(check: {tried})"
+            gettext(
+                "%(path)s: lesion %(share)s%% of the image, by %(segmenter)s (check: %(tried)s)"
+            )
+            % {
+                "path": opts["out"],
+                "share": f"{share:.1f}",
+                "segmenter": result.segmenter,
+                "tried": tried,
+            }
         )

@@ -3,6 +3,7 @@ import time
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import InterfaceError, OperationalError, connection
+from django.utils.translation import gettext
 
 from synthesis.services.job_harness import jobs_sweep
 
@@ -28,10 +29,15 @@ class Command(BaseCommand):
                 sent = jobs_sweep()
             except (OperationalError, InterfaceError) as exc:
                 if not opts["loop"]:
-                    raise CommandError(f"The database is unreachable: {exc}") from None
+                    raise CommandError(
+                        gettext("The database is unreachable: %(error)s") % {"error": exc}
+                    ) from None
                 # The database restarted or dropped us: reconnect on the next sweep.
                 connection.close()
-                self.stderr.write(f"sweep skipped, the database is unreachable: {exc}")
+                self.stderr.write(
+                    gettext("sweep skipped, the database is unreachable: %(error)s")
+                    % {"error": exc}
+                )
                 time.sleep(max(1, opts["every"]))
                 continue
             if sent or not opts["loop"]:

@@ -2,7 +2,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from repository.models import User
-from synthesis.management.commands._training import run_here_or_queued
+from synthesis.management.commands._training import NO_USER, run_here_or_queued
 from synthesis.services.classifier_training import (
     classifier_train_job_create,
     classifier_train_run,
@@ -45,7 +45,7 @@ class Command(BaseCommand):
     def handle(self, *args, **opts):
         user = User.objects.filter(username=opts["user"]).first()
         if user is None:
-            raise CommandError(f"No user {opts['user']!r}; name a moderator with --user.")
+            raise CommandError(NO_USER % {"name": repr(opts["user"])})
         config = {
             "epochs": opts["epochs"],
             "image_size": opts["image_size"],

@@ -4,6 +4,7 @@ import time
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext
 
 from synthesis.services.demo_gan import (
     CARD_DATA_NAME,
@@ -36,7 +37,7 @@ class Command(BaseCommand):
         from synthesis.services.gan_evaluation import evaluation_budget, gan_evaluate
 
         if opts["steps"] < 1:
-            raise CommandError("--steps must be a positive number.")
+            raise CommandError(gettext("--steps must be a positive number."))
         out = Path(opts["out"])
         out.mkdir(parents=True, exist_ok=True)
         config = GanConfig.from_dict({**DEMO_GAN_CONFIG, "steps": opts["steps"]})

@@ -3,9 +3,10 @@ from pathlib import Path
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext
 
 from repository.models import User
-from synthesis.management.commands._training import run_here_or_queued
+from synthesis.management.commands._training import NO_USER, run_here_or_queued
 from synthesis.services.segmenter_training import segmenter_train_job_create, segmenter_train_run
 
 
@@ -46,7 +47,7 @@ class Command(BaseCommand):
             return self.train_on_folders(opts)
         user = User.objects.filter(username=opts["user"]).first()
         if user is None:
-            raise CommandError(f"No user {opts['user']!r}; name a moderator with --user.")
+            raise CommandError(NO_USER % {"name": repr(opts["user"])})
         config = self.config(opts)
         try:
             job = segmenter_train_job_create(user=user, config=config, enqueue=opts["queue"])
@@ -102,7 +103,9 @@ class Command(BaseCommand):
         from synthesis.ml.segmentation_folders import train_on_folders
 
         if opts["val_dir"] is None or opts["out"] is None:
-            raise CommandError("--data-dir needs --val-dir (to choose the epoch) and --out.")
+            raise CommandError(
+                gettext("--data-dir needs --val-dir (to choose the epoch) and --out.")
+            )
         if opts["threads"]:
             import torch
 

@@ -5,6 +5,7 @@ from pathlib import Path
 import numpy as np
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext
 from PIL import Image
 
 from repository.imaging import ImageRejected, decode_mask, decode_rgb
@@ -71,7 +72,7 @@ class Command(BaseCommand):
         except ValidationError as exc:
             raise CommandError(" ".join(exc.messages)) from None
         except FileNotFoundError as exc:
-            raise CommandError(f"No such file: {exc.filename}") from None
+            raise CommandError(gettext("No such file: %(path)s") % {"path": exc.filename}) from None
         except (ImageRejected, ValueError, RuntimeError, OSError) as exc:
             raise CommandError(str(exc)) from None
         self.stdout.write(json.dumps(result.as_dict()))
@@ -91,24 +92,30 @@ class Command(BaseCommand):
                 raw = opts["target_distribution"].read_bytes()
             except FileNotFoundError:
                 raise ValidationError(
-                    f"No such target distribution file: {opts['target_distribution']}"
+                    gettext("No such target distribution file: %(path)s")
+                    % {"path": opts["target_distribution"]}
                 ) from None
             distributions = distributions_for(
                 distribution_check(raw, field="--target-distribution")
             )
         backend, params = backend_check(opts["backend"], {"handle": opts["magenta_handle"]})
         if opts["out"].suffix.lower() not in (".png", ".jpg", ".jpeg"):
-            raise ValidationError("--out must end in .png or .jpg")
+            raise ValidationError(gettext("--out must end in .png or .jpg"))
         if opts["templates"]:
             if opts["alpha"] is None:
-                raise ValidationError("--templates needs --alpha (0 is template A, 1 is B).")
+                raise ValidationError(
+                    gettext("--templates needs --alpha (0 is template A, 1 is B).")
+                )
             alpha = float(opts["alpha"]) if _is_number(opts["alpha"]) else None
             if alpha is None or not 0.0 <= alpha <= 1.0:
-                raise ValidationError(f"--alpha must be within [0, 1], got {opts['alpha']}.")
+                raise ValidationError(
+                    gettext("--alpha must be within [0, 1], got %(alpha)s.")
+                    % {"alpha": opts["alpha"]}
+                )
             a, b = (self._template(ref) for ref in opts["templates"])
             target = ToneTarget.mix(a, b, alpha)
         elif opts["alpha"] is not None:
-            raise ValidationError("--alpha goes with --templates only.")
+            raise ValidationError(gettext("--alpha goes with --templates only."))
         elif opts["fitzpatrick"] is not None:
             skin_type = target_fitzpatrick(opts["fitzpatrick"])["fitzpatrick"]
             if opts["no_draw"]:
@@ -147,7 +154,7 @@ class Command(BaseCommand):
         if path.suffix and path.is_file():
             return MLTemplate.from_patch(decode_rgb(path.read_bytes()), name=path.name)
         if path.suffix:
-            raise ValidationError(f"No such template file: {ref}")
+            raise ValidationError(gettext("No such template file: %(path)s") % {"path": ref})
         return style_template_to_ml(template_lookup(ref))
 
     def _style_for(self, target):
@@ -157,8 +164,10 @@ class Command(BaseCommand):
         candidates = list(rows)
         if not candidates:
             raise ValidationError(
-                "The magenta backend needs a style template for this target; run "
-                "load_style_templates or use --templates A B --alpha X."
+                gettext(
+                    "The magenta backend needs a style template for this target; run "
+                    "load_style_templates or use --templates A B --alpha X."
+                )
             )
         best = min(candidates, key=lambda t: abs(t.ita_deg - target.target_ita_deg))
         return style_template_to_ml(best)
