@@ -218,6 +218,22 @@ def test_real_skin_with_much_added_melanin_is_still_found(image_id, extra):
     assert measure_skin_tone(dark, modality="clinical").fitzpatrick["group"] == "V-VI"
 
 
+def test_the_90_percent_ita_interval_holds_the_truth_about_as_often_as_it_says():
+    # Calibration of the stated uncertainty, not of any threshold: renders of known ITA under
+    # casts and exposures inside the clinical priors (+-20 mired, half a stop).
+    hits, total = 0, 0
+    for melanin in (0.013, 0.044, 0.11, 0.2, 0.3, 0.43):
+        skin, _ = skin_crop(COMPOSITE_CASES[0], melanin)
+        image, _ = clinical_composite(skin, "blue drape")
+        for mired, stops in ((0.0, 0.0), (20.0, 0.0), (-20.0, 0.0), (0.0, 0.5), (0.0, -0.5)):
+            result = measure_skin_tone(apply_cast(image, mired, stops=stops), modality="clinical")
+            lo, hi = result.ita_interval
+            hits += lo <= truth_ita(melanin) <= hi
+            total += 1
+            assert hi - lo < 70  # an interval, not "anything"
+    assert 0.75 <= hits / total <= 1.0
+
+
 def test_clinical_photographs_never_use_the_dermoscope_field_of_view():
     # Dark skin filling the frame up to its edges: the field-of-view finder would discard it.
     skin, _ = skin_crop(COMPOSITE_CASES[1], 0.43)
