@@ -21,6 +21,7 @@ MESSAGES = {
     "time_limit": gettext_noop("The %(what)s ran past its time limit and was stopped."),
     "all_items_failed": gettext_noop("All %(count)s items failed."),
     "unexpected": gettext_noop("Unexpected error: %(error)s"),
+    "cancelled_at_step": gettext_noop("Cancelled at step %(n)s."),
 }
 LISTS = {"rejected", "near_duplicates", "other"}
 CODES = frozenset(MESSAGES) | LISTS

@@ -1,5 +1,5 @@
-"""Reading the English failure reasons stored before codes (migrations repository 0012 and
-synthesis 0014): each becomes the code and parameters repository/job_errors.py words in the
+"""Reading the English failure reasons stored before codes (migrations repository 0012,
+synthesis 0014 and 0015): each becomes the code and parameters repository/job_errors.py words in the
 reader's language. Text that matches no pattern is kept as one message ("other"), which is
 still translated when it is a catalogued message. Frozen here so later code cannot change what
 the migrations do."""
@@ -14,6 +14,7 @@ PATTERNS = [
     ),
     (re.compile(r"^The (?P<what>.+) ran past its time limit and was stopped\.$"), "time_limit"),
     (re.compile(r"^All (?P<count>\d+) items failed\.$"), "all_items_failed"),
+    (re.compile(r"^Cancelled at step (?P<n>\d+)\.$"), "cancelled_at_step"),
     (
         re.compile(
             r"^(?P<error>[A-Z]\w*(?:Error|Exception|Exceeded|Exit|Interrupt|Lost)\b.*)$", re.S

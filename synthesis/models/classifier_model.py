@@ -1,6 +1,8 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from repository.models.job_state import StoredError
+
 from .trained_model import TrainedModel
 
 
@@ -16,7 +18,7 @@ class ClassifierModelQuerySet(models.QuerySet):
         return self.ready().of_task(task).order_by("-created_at", "-id").first()
 
 
-class ClassifierModel(TrainedModel):
+class ClassifierModel(TrainedModel, StoredError):
     """A trained lesion classifier: weights, the data snapshot and exact split, settings, metrics.
 
     Created as TRAINING when its job starts; READY only once weights and metrics are stored."""

@@ -1,6 +1,8 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from repository.models.job_state import StoredError
+
 from .trained_model import TrainedModel
 
 
@@ -9,7 +11,7 @@ class GanModelQuerySet(models.QuerySet):
         return self.filter(status=GanModel.Status.READY)
 
 
-class GanModel(TrainedModel):
+class GanModel(TrainedModel, StoredError):
     """A conditional DCGAN version: data snapshot, hyper-parameters, checkpoints and metrics.
 
     The row exists from the start of training (status training, holding the last checkpoint

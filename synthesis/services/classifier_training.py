@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from repository.job_errors import JobError
 from synthesis.ml.classifier.config import ClassifierConfig
 from synthesis.models import ClassifierModel, SynthesisJob, SyntheticImage
 from synthesis.services.classifier_records import catalogue_records, local_files
@@ -129,10 +130,8 @@ def _run(run: JobRun, device) -> ClassifierModel | None:
     try:
         return _train(run, model, device)
     except BaseException as exc:
-        reason = " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
         ClassifierModel.objects.filter(pk=model.pk, status=ClassifierModel.Status.TRAINING).update(
-            status=ClassifierModel.Status.FAILED,
-            error=(reason or type(exc).__name__)[:4000],
+            status=ClassifierModel.Status.FAILED, **JobError.from_exception(exc).fields()
         )
         raise
 

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from PIL import Image
 
+from repository.job_errors import CLEARED, JobError
 from synthesis.ml.dcgan.config import GanConfig
 from synthesis.ml.dcgan.plots import plot_losses
 from synthesis.models import GanModel, SynthesisJob
@@ -149,7 +150,7 @@ def _run(run: JobRun, device) -> GanModel | None:
             return model
         else:
             GanModel.objects.filter(pk=model.pk).update(
-                status=Ready.TRAINING, error="", device=device_name
+                status=Ready.TRAINING, device=device_name, **CLEARED
             )
             records = gan_snapshot_records(
                 snapshot=model.data_snapshot, image_size=config.image_size
@@ -157,19 +158,18 @@ def _run(run: JobRun, device) -> GanModel | None:
             resume = _load_checkpoint(model) if model.checkpoint else None
         trained = _train(run, model, records, config, resume, device_name)
         if not trained.completed:
-            _model_failed(model, _("Cancelled at step %(n)s.") % {"n": trained.step})
+            _model_failed(model, JobError.of("cancelled_at_step", n=trained.step))
             return None
         return _complete(run, model, records, trained, device_name)
     except BaseException as exc:
         if model is not None:
-            messages = getattr(exc, "messages", None)
-            _model_failed(model, " ".join(messages) if messages else f"{type(exc).__name__}: {exc}")
+            _model_failed(model, JobError.from_exception(exc))
         raise
 
 
-def _model_failed(model: GanModel, reason: str) -> None:
+def _model_failed(model: GanModel, reason: JobError) -> None:
     GanModel.objects.filter(pk=model.pk).exclude(status=Ready.READY).update(
-        status=Ready.FAILED, error=reason[:4000]
+        status=Ready.FAILED, **reason.fields()
     )
 
 
@@ -284,7 +284,7 @@ def _complete(run: JobRun, model, records, trained, device) -> GanModel:
                 step=trained.step,
                 wall_seconds=wall + time.monotonic() - started,
                 device=device,
-                error="",
+                **CLEARED,
                 finished_at=timezone.now(),
             )
             model.refresh_from_db()

@@ -23,7 +23,7 @@ def _in(language: str, error: JobError) -> str:
 
 @pytest.mark.parametrize("code", sorted(MESSAGES))
 def test_every_coded_reason_is_worded_in_each_language(code):
-    error = JobError.of(code, times=3, what="export", count=4, error="OSError: disk full")
+    error = JobError.of(code, times=3, what="export", count=4, n=5, error="OSError: disk full")
     english = _in("en", error)
     assert "%(" not in english
     for language in ("ja", "id"):
@@ -110,6 +110,7 @@ def test_a_failed_tone_transfer_reads_in_the_readers_language(client, moderator,
         ),
         ("The export ran past its time limit and was stopped.", "time_limit", {"what": "export"}),
         ("All 12 items failed.", "all_items_failed", {"count": 12}),
+        ("Cancelled at step 40.", "cancelled_at_step", {"n": 40}),
         ("OSError: disk full", "unexpected", {"error": "OSError: disk full"}),
         (
             "Only a failed release can be built again.",
@@ -158,3 +159,15 @@ def test_a_refusal_is_stored_in_english_whatever_language_the_work_starts_in(mod
     assert job.error == "Nothing was imported."
     with translation.override("ja"):
         assert job.error_message == "何も取り込まれませんでした。"
+
+
+def test_a_failed_model_version_reads_in_the_readers_language():
+    from synthesis.models import ClassifierModel, GanModel
+
+    gan = GanModel(**JobError.of("cancelled_at_step", n=40).fields())
+    assert gan.error == "Cancelled at step 40."
+    classifier = ClassifierModel(**JobError.from_exception(RuntimeError("out of memory")).fields())
+    with translation.override("id"):
+        assert "40" in gan.error_message and gan.error_message != gan.error
+        assert "RuntimeError: out of memory" in classifier.error_message
+        assert classifier.error_message.startswith("Galat tak terduga")
