@@ -15,7 +15,6 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 from torch.utils.data import DataLoader, Dataset
-from torchvision.transforms.v2 import functional as TF
 
 from synthesis.ml.bundles import read_bundle, require_format, write_bundle
 from synthesis.ml.device import pick_device
@@ -112,6 +111,10 @@ def augment_pair(
     if config.augment_affine and rng.random() < 0.7:
         image, mask = _random_affine(image, mask, rng)
     if config.augment_color:
+        # Imported here: torchvision takes seconds to import, and loading a checkpoint to
+        # segment (the worker's analysis) never needs it.
+        from torchvision.transforms.v2 import functional as TF
+
         image = TF.adjust_brightness(image, rng.uniform(0.75, 1.25))
         image = TF.adjust_contrast(image, rng.uniform(0.75, 1.25))
         image = TF.adjust_saturation(image, rng.uniform(0.7, 1.3))

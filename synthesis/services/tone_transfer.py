@@ -203,15 +203,17 @@ def _patch_of(template: StyleTemplate):
 
 
 def _render_and_store(item: JobItem) -> SyntheticImage:
-    # TensorFlow, which magenta loads, segfaults unless torch and torchvision come first.
     import torch  # noqa: F401
-    import torchvision  # noqa: F401
 
     from synthesis.ml.lesion_fidelity import lesion_kind_for
     from synthesis.ml.tone_transfer import transfer
 
     job, source = item.job, item.source_image
     backend = job.params.get("backend", "melanin")
+    if backend == "magenta":
+        # TensorFlow, which magenta loads, segfaults unless torch and torchvision come first;
+        # the other backends never need torchvision, whose import takes seconds.
+        import torchvision  # noqa: F401
     params = dict(job.params.get("backend_params") or {})
     seed = int(job.params.get("seed") or 0)
     rgb, mask, mask_info = load_source(source)
