@@ -207,6 +207,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 }
 # torch threads per training task: more than the cores a worker owns only slows it down.
 PIXGEN_TRAINING_THREADS = env_int("PIXGEN_TRAINING_THREADS", 1, minimum=1)
+# torch threads per worker pool process (segmentation, tone transfer, generation): the pool
+# runs one process per core by default, so one thread each; more oversubscribes the cores.
+PIXGEN_WORKER_THREADS = env_int("PIXGEN_WORKER_THREADS", 1, minimum=1)
 # Dermatologist review: independent reviews per synthetic image, and what publishes it
 # ("all": every required review approves; "majority"); a split goes to a moderator.
 PIXGEN_REVIEWS_REQUIRED = env_int("PIXGEN_REVIEWS_REQUIRED", 2, minimum=1)
@@ -258,6 +261,9 @@ def filesystem_broker(folder: Path) -> tuple[str, dict]:
         "processed_folder": str(folder / "processed"),
         "control_folder": str(folder / "control"),
         "store_processed": False,
+        # How long an idle worker sleeps between looks at the queue folder (kombu: 1 s). Each
+        # task waits out one sleep before a free pool process gets it; a look costs a listdir.
+        "polling_interval": 0.1,
     }
 
 
