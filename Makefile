@@ -18,8 +18,9 @@ $(MAGENTA_STAMP): $(STAMP) requirements-magenta.txt
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-magenta.txt
 	@rm -f $(VENV)/.magenta-* && touch $@
 
+# DEMO_ARGS="--addr 127.0.0.1:8001" serves elsewhere (PIXGEN_VAR_DIR: another database too).
 demo: $(STAMP) messages
-	$(BIN)/python manage.py rundemo
+	$(BIN)/python manage.py rundemo $(DEMO_ARGS)
 
 # Browser tests drive Debian's Chromium; install it when it is missing and we may.
 chromium:

@@ -26,6 +26,11 @@ LIGHT_IMAGES = 10  # a blinded session of the default 20 images needs 10 light p
 DECIDED_SHARE = 2 / 3
 GENERATE_CONDITIONS = (("mel", 5), ("nv", 6), ("bcc", 4), ("akiec", 6))
 GENERATE_COUNT = 2
+# A job's items run one after another in one worker process, and the demo worker has two:
+# the darker-skin transfers go out as two jobs split by target type (16 and 8 outputs), so
+# the light-range job (10) runs beside the larger one. Split by type, not by image, each
+# process sets up the tone targets and realism references of its own types only.
+DARKER_JOBS = (DARKER[:2], DARKER[2:])
 
 
 @dataclass
@@ -57,17 +62,15 @@ def demo_jobs_start(*, moderator, gan_model: GanModel | None) -> list[SynthesisJ
     )
     darker = _spread(public, TONE_IMAGES)
     rest = [image for image in public if image not in darker]
+    sets = [(darker, targets) for targets in DARKER_JOBS]
+    sets.append((_spread(rest, LIGHT_IMAGES), (LIGHT_TARGET,)))
     jobs = [
         job_create_tone_transfer(
             user=moderator,
-            targets=[{"kind": "fitzpatrick", "fitzpatrick": f} for f in DARKER],
-            image_ids=[image.pk for image in darker],
-        ),
-        job_create_tone_transfer(
-            user=moderator,
-            targets=[{"kind": "fitzpatrick", "fitzpatrick": LIGHT_TARGET}],
-            image_ids=[image.pk for image in _spread(rest, LIGHT_IMAGES)],
-        ),
+            targets=[{"kind": "fitzpatrick", "fitzpatrick": f} for f in targets],
+            image_ids=[image.pk for image in images],
+        )
+        for images, targets in sets
     ]
     if gan_model is not None:
         jobs.append(

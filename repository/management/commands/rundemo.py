@@ -51,15 +51,17 @@ class Command(BaseCommand):
     def handle(self, *args, **opts):
         # kombu warns that the filesystem broker has no host name: true, and noise here.
         logging.getLogger("kombu.connection").setLevel(logging.ERROR)
+        self._started = time.monotonic()
         call_command("migrate", interactive=False, verbosity=0)
         call_command("collectstatic", interactive=False, verbosity=0)
-        if not opts["no_demo_data"]:
-            call_command("load_demo", no_accounts=True)
+        self._phase(gettext("Database migrated, static files collected"))
         logs = Path(settings.VAR_DIR) / "log"
         logs.mkdir(parents=True, exist_ok=True)
         procs: list[subprocess.Popen] = []
         interrupted = False
         try:
+            # The worker and the web server start before the demo is loaded: they start up while
+            # it loads, and the worker analyses each demo image as soon as it is imported.
             procs.append(self._start(self._worker_command(), logs / WORKER_LOG))
             web = [sys.executable, "manage.py", "runserver", opts["addr"], "--noreload"]
             procs.append(self._start(web, logs / WEB_LOG))
@@ -67,12 +69,14 @@ class Command(BaseCommand):
             sweep = [sys.executable, "manage.py", "sweep_jobs", "--loop"]
             procs.append(self._start(sweep, logs / SWEEP_LOG))
             self.stdout.write(
-                gettext("Worker and web server started (logs in %(path)s/).") % {"path": logs}
+                gettext("Worker and web server starting (logs in %(path)s/).") % {"path": logs}
             )
             token = None
             if not opts["no_demo_data"]:
+                self._load_demo()
                 token = self._demo_loop(procs)
             self._wait_for_site(opts["addr"], procs, logs)
+            self._phase(gettext("The site answers"))
             self._print_accounts(token, opts["addr"], demo=not opts["no_demo_data"])
             while all(proc.poll() is None for proc in procs):
                 time.sleep(0.5)
@@ -98,6 +102,22 @@ class Command(BaseCommand):
                 )
                 % {"codes": codes, "path": logs}
             )
+
+    def _phase(self, what: str) -> None:
+        """One line per start-up phase, with the time since the command started."""
+        seconds = round(time.monotonic() - self._started)
+        self.stdout.write(
+            gettext("%(phase)s (%(seconds)s s since start).") % {"phase": what, "seconds": seconds}
+        )
+
+    def _load_demo(self) -> None:
+        # The style templates below run torch here, beside the worker's two processes on the
+        # same cores: one thread, as each worker process has (PIXGEN_WORKER_THREADS).
+        import torch
+
+        torch.set_num_threads(1)
+        call_command("load_demo", no_accounts=True)
+        self._phase(gettext("Demo data loaded"))
 
     def _worker_command(self) -> list[str]:
         return [
@@ -147,6 +167,7 @@ class Command(BaseCommand):
                 "  "
                 + gettext("Some demo jobs are still running; their outputs join the review queue.")
             )
+        self._phase(gettext("Demo jobs done"))
         reviewers = list(User.objects.filter(username__in=DEMO_REVIEWERS).order_by("username"))
         counts = demo_reviews_apply(reviewers=reviewers, moderator=moderator)
         self.stdout.write(
