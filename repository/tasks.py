@@ -5,8 +5,6 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.db import OperationalError
 
 from repository.services.analysis import image_analyse, image_analysis_fail
-from repository.services.exports import export_build
-from repository.services.releases import release_build
 
 
 @shared_task(
@@ -34,9 +32,15 @@ def analyse_image_task(image_id: int) -> None:
 # rebuilds (releases). A build whose worker died is taken over after its heartbeat goes stale.
 @shared_task(soft_time_limit=3600, time_limit=3660)
 def build_export_task(export_id: int) -> None:
+    # Imported here: the archive code (DataCite's identifier patterns) takes a second or more to
+    # import, and every process that only queues an image's analysis imports this module.
+    from repository.services.exports import export_build
+
     export_build(export_id=export_id)
 
 
 @shared_task(soft_time_limit=3600, time_limit=3660)
 def build_release_task(release_id: int) -> None:
+    from repository.services.releases import release_build
+
     release_build(release_id=release_id)
