@@ -31,12 +31,16 @@ def _sign_in(page, base: str, username: str) -> None:
 
 def _approve(page, base: str, username: str, synthetic: SyntheticImage) -> None:
     _sign_in(page, base, username)
-    page.goto(f"{base}{reverse('synthesis-review-item', args=[synthetic.pk])}")
+    item = f"{base}{reverse('synthesis-review-item', args=[synthetic.pk])}"
+    page.goto(item)
     page.wait_for_selector("#review-image")
     for key in ("4", "t", "f", "a"):
         page.keyboard.press(key)
     page.keyboard.press("Enter")
-    page.wait_for_url(re.compile(r"/synthesis/review/"))
+    # The review page itself matches /synthesis/review/: wait until the browser has left it
+    # (for the next item or the queue), or a later goto is cut short by that navigation.
+    page.wait_for_url(lambda url: re.search(r"/synthesis/review/", url) and url != item)
+    page.wait_for_load_state()
     wait_for(lambda: synthetic.reviews.filter(reviewer__username=username).exists(), timeout=15)
 
 

@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import pytest
 from django.core.management import CommandError, call_command
 
@@ -89,3 +91,44 @@ def test_rundemo_waits_for_a_site_that_answers(live_server):
     assert site_answers(f"{live_server.url}/")
     assert not site_answers("http://127.0.0.1:9/")  # nothing listens on the discard port
     assert _probe_url("0.0.0.0:8000") == "http://127.0.0.1:8000/"
+
+
+def test_worker_processes_get_their_torch_threads_and_the_broker_is_polled_often(settings):
+    import torch
+
+    from pixgen.celery import _torch_threads
+    from pixgen.settings.base import filesystem_broker
+
+    before = torch.get_num_threads()
+    try:
+        settings.PIXGEN_WORKER_THREADS = 1
+        _torch_threads()
+        assert torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)
+    options = filesystem_broker(Path(settings.VAR_DIR) / "broker")[1]
+    assert options["polling_interval"] <= 0.2  # kombu's default of 1 s delays every task
+
+
+def test_demo_jobs_split_the_darker_transfers_by_type_for_the_two_worker_processes(capsys):
+    from synthesis.services.demo_loop import (
+        DARKER_TARGETS,
+        LIGHT_IMAGES,
+        LIGHT_TARGET,
+        TONE_IMAGES,
+        demo_jobs_start,
+    )
+
+    call_command("load_demo", no_accounts=True)
+    moderator = User.objects.get(username="moderator")
+    jobs = demo_jobs_start(moderator=moderator, gan_model=None)
+    targets = [sorted({item.target["fitzpatrick"] for item in job.items.all()}) for job in jobs]
+    assert targets == [[4, 5], [6], [LIGHT_TARGET]]
+    assert sorted(t for part in targets[:2] for t in part) == list(DARKER_TARGETS)
+    images = [set(job.items.values_list("source_image", flat=True)) for job in jobs]
+    assert images[0] == images[1] and len(images[0]) == TONE_IMAGES  # the same 8 images
+    assert len(images[2]) == LIGHT_IMAGES and not images[2] & images[0]
+    assert [j.items_total for j in jobs] == [16, 8, 10]
+    assert [j.pk for j in demo_jobs_start(moderator=moderator, gan_model=None)] == [
+        j.pk for j in jobs
+    ]  # idempotent
