@@ -15,6 +15,9 @@ from django.utils.translation import gettext
 WORKER_LOG, WEB_LOG, SWEEP_LOG = "worker.log", "web.log", "sweep.log"
 JOBS_TIMEOUT_S = 300
 SITE_TIMEOUT_S = 60
+# The first page a fresh web server renders can take seconds on a busy machine: a probe that
+# gave up after 2 s could miss a site that answers, every time, until SITE_TIMEOUT_S.
+PROBE_TIMEOUT_S = 15
 
 
 def site_url(addr: str) -> str:
@@ -30,7 +33,7 @@ def _probe_url(addr: str) -> str:
 
 def site_answers(url: str) -> bool:
     try:
-        with urllib.request.urlopen(url, timeout=2) as response:
+        with urllib.request.urlopen(url, timeout=PROBE_TIMEOUT_S) as response:
             return response.status < 500
     except urllib.error.HTTPError as exc:
         return exc.code < 500
