@@ -111,8 +111,8 @@ def test_worker_processes_get_their_torch_threads_and_the_broker_is_polled_often
 
 
 def test_demo_jobs_split_the_darker_transfers_by_type_for_the_two_worker_processes(capsys):
+    from synthesis.ml.fitzpatrick import DARKER
     from synthesis.services.demo_loop import (
-        DARKER_TARGETS,
         LIGHT_IMAGES,
         LIGHT_TARGET,
         TONE_IMAGES,
@@ -124,7 +124,7 @@ def test_demo_jobs_split_the_darker_transfers_by_type_for_the_two_worker_process
     jobs = demo_jobs_start(moderator=moderator, gan_model=None)
     targets = [sorted({item.target["fitzpatrick"] for item in job.items.all()}) for job in jobs]
     assert targets == [[4, 5], [6], [LIGHT_TARGET]]
-    assert sorted(t for part in targets[:2] for t in part) == list(DARKER_TARGETS)
+    assert sorted(t for part in targets[:2] for t in part) == list(DARKER)
     images = [set(job.items.values_list("source_image", flat=True)) for job in jobs]
     assert images[0] == images[1] and len(images[0]) == TONE_IMAGES  # the same 8 images
     assert len(images[2]) == LIGHT_IMAGES and not images[2] & images[0]
