@@ -3,6 +3,8 @@
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.db import OperationalError
+from django.utils import translation
+from django.utils.translation import gettext_noop
 
 from repository.services.analysis import image_analyse, image_analysis_fail
 
@@ -15,10 +17,18 @@ from repository.services.analysis import image_analyse, image_analysis_fail
     max_retries=3,
 )
 def analyse_image_task(image_id: int) -> None:
+    # In English (the msgids): what the analysis stores is worded for each reader when shown.
+    with translation.override("en"):
+        _analyse(image_id)
+
+
+def _analyse(image_id: int) -> None:
     try:
         image_analyse(image_id=image_id)
     except SoftTimeLimitExceeded:
-        image_analysis_fail(image_id=image_id, reason="The analysis took too long and was stopped.")
+        image_analysis_fail(
+            image_id=image_id, reason=gettext_noop("The analysis took too long and was stopped.")
+        )
         raise
     except OperationalError:
         raise  # transient: retried by Celery

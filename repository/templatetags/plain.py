@@ -114,3 +114,30 @@ def metric_label(key: str) -> str:
 def age_label(age_bin) -> str:
     """An age bin as whole years (“45–49”, “90+”)."""
     return field_value(age_bin, "age_bin")
+
+
+MASK_OUTCOMES = {
+    "passed": gettext_lazy("passed the quality check"),
+    "empty": gettext_lazy("the mask was empty"),
+    "touches_border": gettext_lazy("the mask touches the image border"),
+    "fills_frame": gettext_lazy("the mask fills the frame"),
+}
+
+
+@register.filter
+def mask_outcome(outcome: str) -> str:
+    """What the mask quality check said about one segmenter's mask, in words (stored as a check
+    name, or `error: …` with the segmenter's own English text)."""
+    outcome = str(outcome)
+    if outcome in MASK_OUTCOMES:
+        return str(MASK_OUTCOMES[outcome])
+    if outcome.startswith("error: "):
+        return _("error: %(error)s") % {"error": outcome.removeprefix("error: ")}
+    return outcome.replace("_", " ")
+
+
+@register.filter
+def stored_message(text: str) -> str:
+    """A message the worker stored in English: in the reader's language when it is a catalogued
+    message (its text unchanged otherwise, e.g. an exception's own words)."""
+    return _(str(text)) if text else ""
