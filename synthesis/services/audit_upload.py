@@ -104,14 +104,6 @@ def audit_job_create(
     return job
 
 
-def _phase(job_id: int, phase: str, **more) -> None:
-    job = SynthesisJob.objects.filter(pk=job_id).only("progress").first()
-    if job is not None:
-        SynthesisJob.objects.filter(pk=job_id).update(
-            progress={**(job.progress or {}), "phase": phase, **more}
-        )
-
-
 @contextmanager
 def _local_upload(upload: dict):
     """The stored upload as a local folder for the audit (storage may be S3)."""

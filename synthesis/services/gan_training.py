@@ -136,7 +136,7 @@ def _run(run: JobRun, device) -> GanModel | None:
     config = GanConfig.from_dict(job.params["config"])
     device_name = str(pick_device(device))
     model = GanModel.objects.filter(job=job).first()
-    _phase(job.pk, "preparing")
+    _phase(run, "preparing")
     try:
         if model is None:
             records, snapshot = gan_snapshot_take(
@@ -257,10 +257,10 @@ def _complete(run: JobRun, model, records, trained, device) -> GanModel:
     from synthesis.ml.dcgan import generation
 
     started = time.monotonic()
-    _phase(run.pk, "evaluating", step=trained.step)
+    _phase(run, "evaluating", step=trained.step)
     budget = evaluation_budget(run.row.params.get("evaluation"), steps=trained.config.steps)
     metrics = gan_evaluate(records=records, trained=trained, device=device, budget=budget)
-    _phase(run.pk, "saving")
+    _phase(run, "saving")
     buffer = io.BytesIO()
     generation.save(trained, buffer)
     plot = plot_losses(trained.history, title=f"{model.version} training losses")
@@ -295,14 +295,10 @@ def _complete(run: JobRun, model, records, trained, device) -> GanModel:
     return model
 
 
-def _phase(job_id: int, phase: str, **more) -> None:
-    """Say on the job what it is doing now, for the page (training, evaluating, saving…)."""
-    job = SynthesisJob.objects.filter(pk=job_id).only("progress").first()
-    if job is not None:
-        progress = {**(job.progress or {}), "phase": phase, **more}
-        if phase != "training":
-            progress.pop("eta_s", None)
-        SynthesisJob.objects.filter(pk=job_id).update(progress=progress)
+def _phase(run: JobRun, phase: str, **more) -> None:
+    """Say on the job what it is doing now, for the page (training, evaluating, saving…); only
+    training has a time left."""
+    run.progress(phase=phase, **more, forget=() if phase == "training" else ("eta_s",))
 
 
 def _job_succeeded(run: JobRun, model: GanModel) -> None:

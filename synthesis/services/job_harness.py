@@ -16,7 +16,8 @@ A job row has `status` (queued, running, succeeded, failed, [cancelled]), `error
         run.taken_over        True when this run took the job over from a worker that died
         run.should_stop()     throttled: False while this run still holds a running job; also
                               its heartbeat. Call it often (each item, step or file).
-        run.progress(**kv)    merge values into the row's `progress` (and beat)
+        run.progress(**kv)    merge values into the row's `progress` (and beat); forget=(keys)
+                              drops keys that no longer hold
         run.succeed(**fields) RUNNING -> SUCCEEDED with fields, only if this run still holds it
         run.fail(reason)      RUNNING -> FAILED with the reason (a repository.job_errors.JobError:
                               code + parameters, worded in the reader's language on display),
@@ -40,7 +41,7 @@ import hashlib
 import logging
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -108,10 +109,12 @@ class JobRun:
     def should_stop(self) -> bool:
         return not self.beat()
 
-    def progress(self, **values) -> None:
-        """Merge values into the row's progress (jobs that have one) and beat."""
+    def progress(self, *, forget: Collection[str] = (), **values) -> None:
+        """Merge values into the row's progress (jobs that have one), drop the keys named in
+        `forget`, and beat. The one writer of a running job's progress."""
         current = self.model.objects.filter(pk=self.pk).values_list("progress", flat=True)
         merged = {**(current.first() or {}), **values}
+        merged = {k: v for k, v in merged.items() if k not in forget}
         if self._mine().update(progress=merged, heartbeat_at=timezone.now()) != 1:
             self._lost = True
         self._last_beat = time.monotonic()
