@@ -28,6 +28,7 @@ from synthesis.services.job_harness import (
     job_requeue,
     job_run,
     model_version_create,
+    weights_store,
 )
 from synthesis.services.permissions import require_moderator
 
@@ -252,9 +253,7 @@ class DatabaseStore:
         buffer = io.BytesIO()
         save_classifier(trained, buffer)
         exp = self.experiment
-        name = default_storage.save(
-            f"classifiers/experiment-{exp.pk}-{key}.pt", ContentFile(buffer.getvalue())
-        )
+        name, digest = weights_store(f"classifiers/experiment-{exp.pk}-{key}.pt", buffer.getvalue())
         try:
             with transaction.atomic():
                 model = _allocate(
@@ -270,6 +269,7 @@ class DatabaseStore:
                         "synthetic_ratio": result["ratio"],
                     },
                     weights=name,
+                    weights_sha256=digest,
                     metrics={
                         **trained.metrics,
                         "start": exp.start_record.get("kind", exp.start),

@@ -2,6 +2,7 @@
 the classifier registry, cancel and resume, the command, the pages, downloads and the home page."""
 
 import csv
+import hashlib
 import json
 import shutil
 
@@ -125,6 +126,8 @@ def test_experiment_stores_runs_in_the_registry_cancels_and_resumes(
     assert experiment.job.status == SynthesisJob.Status.CANCELLED and not experiment.report
     first = AugmentationRun.objects.get()
     assert first.classifier.status == ClassifierModel.Status.READY and first.classifier.weights
+    with first.classifier.weights.open("rb") as fh:  # stored like every registry's weights
+        assert hashlib.sha256(fh.read()).hexdigest() == first.classifier.weights_sha256
 
     monkeypatch.setattr(DatabaseStore, "save", original)
     augmentation_experiment_resume(experiment=experiment, user=moderator, enqueue=False)
