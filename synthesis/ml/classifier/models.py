@@ -8,6 +8,8 @@ import torch
 import torchvision
 from torch import nn
 
+from synthesis.ml.bundles import read_bundle
+
 logger = logging.getLogger(__name__)
 
 
@@ -70,8 +72,8 @@ def read_state_dict(path: "str | Path") -> dict[str, torch.Tensor]:
     if not path.is_file():
         raise ValueError(f"checkpoint not found: {path}")
     try:
-        obj = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # pickle, zip and tensor errors all mean "not a usable checkpoint"
+        obj = read_bundle(path, what="checkpoint")
+    except ValueError as exc:  # pickle, zip and tensor errors all mean "not a usable checkpoint"
         raise ValueError(f"cannot read checkpoint {path}: {exc}") from exc
     if isinstance(obj, Mapping):
         for wrapper in ("state_dict", "model", "model_state_dict"):
