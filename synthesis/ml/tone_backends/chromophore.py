@@ -39,7 +39,6 @@ from scipy import ndimage
 from synthesis.ml.color import linear_to_srgb, to_uint8
 from synthesis.ml.skin_detection import CLINICAL, DERMOSCOPIC
 from synthesis.ml.skin_optics import (
-    MELANIN_RANGE,
     REFERENCE_BLOOD,
     SCATTERING_EPIDERMIS,
     chroma_basis,
@@ -70,13 +69,12 @@ _LN_MIN, _LN_STEPS_PER_UNIT = -9.0, 256
 SURFACE = {DERMOSCOPIC: 0.01, CLINICAL: 0.04}
 
 INVERSION_SHRINK = 0.5
-# A lesion's extra melanin stops at the darkest epidermis the skin model covers
-# (skin_optics.MELANIN_RANGE; Jacques 1998 reports up to 43% melanosomes in darkly pigmented
-# skin). Past it the scattering epidermis's colour tends to its own reflectance, a grey with a
-# yellow-green lean: pigment far beyond any real epidermis turned lesions grey-olive (and,
-# in the non-scattering model, blue-black), where real ones on dark skin are dark brown to
-# black.
-LESION_MAX_MELANIN = MELANIN_RANGE[1]
+# A lesion's extra melanin stops at the darkest epidermis measured: Jacques 1998 reports up
+# to 43% melanosomes in darkly pigmented skin. Past it the scattering epidermis's colour tends
+# to its own reflectance, a low-chroma grey leaning yellow-green: pigment far beyond any real
+# epidermis turned lesions grey-olive (and, in the non-scattering model, blue-black), where
+# real ones on dark skin are dark brown to black. The rest of the darkening is neutral.
+LESION_MAX_MELANIN = 0.43
 SOLVER_MARGIN_RETENTION = 0.1
 SOLVER_MARGIN_DELTA_E = 1.5
 
