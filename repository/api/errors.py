@@ -10,13 +10,13 @@ from django.http.multipartparser import MultiPartParserError
 from rest_framework import exceptions
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from repository.validation import messages_by_field
 from repository.views.errors import bad_request_message
 
 
 def exception_handler(exc, context):
     if isinstance(exc, ValidationError):
-        detail = exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
-        exc = exceptions.ValidationError(detail)
+        exc = exceptions.ValidationError(messages_by_field(exc))
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied(str(exc) or None)
     elif isinstance(exc, SuspiciousOperation | BadRequest | MultiPartParserError):

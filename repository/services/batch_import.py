@@ -17,6 +17,7 @@ from repository.services.isic_import import PlannedRow, isic_metadata, isic_plan
 from repository.services.metadata import ImageMetadata
 from repository.services.near_duplicates import near_duplicate_warnings
 from repository.services.permissions import require_verified_clinician
+from repository.validation import message_lines
 from repository.vocabulary import HAM_DX_TYPE, HAM_LOCALIZATION, age_to_bin
 
 REQUIRED_COLUMNS = ("image_id", "dx", "fitzpatrick")
@@ -157,12 +158,6 @@ def _row_metadata(row: dict[str, str], defaults: dict) -> ImageMetadata:
     )
 
 
-def _errors_of(exc: ValidationError) -> list[str]:
-    if hasattr(exc, "error_dict"):
-        return [f"{name}: {m}" for name, errs in exc.message_dict.items() for m in errs]
-    return list(exc.messages)
-
-
 def batch_import(
     *,
     contributor: User,
@@ -226,7 +221,7 @@ def batch_import(
                     w.uid for w in near_duplicate_warnings(image=image, user=contributor)
                 ]
             except ValidationError as exc:
-                result.errors.extend(_errors_of(exc))
+                result.errors.extend(message_lines(exc))
             except PermissionDenied as exc:
                 result.errors.append(str(exc))
         results.append(result)

@@ -17,11 +17,12 @@ from django.views.decorators.http import require_POST
 
 from repository.models import Export
 from repository.services.exports import export_create, export_plan, export_stream
+from repository.validation import messages_by_field
 from repository.views.ranged import ranged_bytes_response, ranged_file_response
 
 
 def _error(request, exc: ValidationError):
-    errors = exc.message_dict if hasattr(exc, "error_dict") else {"": exc.messages}
+    errors = messages_by_field(exc, general="")
     return render(
         request,
         "repository/export_error.html",

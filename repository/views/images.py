@@ -24,6 +24,7 @@ from repository.services.gallery import (
 from repository.services.ingest import read_limited
 from repository.services.moderation import image_withdraw
 from repository.services.near_duplicates import near_duplicate_warnings
+from repository.validation import messages_by_field
 from repository.views.common import apply_errors
 from repository.views.tone import tone_context
 from synthesis.models import SyntheticImage
@@ -35,7 +36,7 @@ def image_list(request):
     try:
         query = gallery_query(request.GET)
     except ValidationError as exc:
-        errors = [f"{_field_name(k)}: {m}" for k, ms in _error_dict(exc).items() for m in ms]
+        errors = [f"{_field_name(k)}: {m}" for k, ms in messages_by_field(exc).items() for m in ms]
         query = None
     context = {"errors": errors, "sorts": [(k, v[0]) for k, v in SORTS.items()]}
     if query is not None:
@@ -61,10 +62,6 @@ def image_list(request):
         )
     status = 400 if errors else 200
     return render(request, "repository/image_list.html", context, status=status)
-
-
-def _error_dict(exc: ValidationError) -> dict:
-    return exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
 
 
 def _field_name(key: str) -> str:

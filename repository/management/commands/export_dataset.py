@@ -7,12 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext
 
 from repository.services.exports import export_plan, export_stream
-
-
-def _message(exc: ValidationError) -> str:
-    if hasattr(exc, "error_dict"):
-        return "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items())
-    return "; ".join(exc.messages)
+from repository.validation import message_lines
 
 
 class Command(BaseCommand):
@@ -66,7 +61,7 @@ class Command(BaseCommand):
                 synthetic_ratio=plan.synthetic_ratio,
             )
         except ValidationError as exc:
-            raise CommandError(_message(exc)) from None
+            raise CommandError("; ".join(message_lines(exc))) from None
         out = opts["out"].resolve()
         if not out.parent.is_dir():
             raise CommandError(gettext("No folder %(path)s.") % {"path": out.parent})
