@@ -23,3 +23,11 @@ def ratio(value):
 @register.filter
 def get(mapping, key):
     return (mapping or {}).get(key)
+
+
+@register.filter(name="report_reason")
+def report_reason_filter(text) -> str:
+    """Why a report has no number here, in the reader's language."""
+    from synthesis.report_reasons import report_reason
+
+    return report_reason(text)
