@@ -17,6 +17,14 @@ DEBUG = False
 DATABASES = {"default": env_database("DATABASE_URL", f"sqlite:///{_TMP / 'pixgen.sqlite3'}")}
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     DATABASES["default"]["TEST"] = {"NAME": str(_TMP / "test-pixgen.sqlite3")}
+    # As in development: a real worker process writes the same file while a test does (the
+    # demo loader publishing images as the worker analyses them); WAL and IMMEDIATE
+    # transactions make one wait for the other instead of failing with "database is locked".
+    DATABASES["default"]["OPTIONS"] = {
+        "timeout": 30,
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # Tests change the catalogue between requests: no facet counts kept from one to the next.
 PIXGEN_GALLERY_FACET_CACHE_SECONDS = 0
