@@ -8,17 +8,7 @@ from django.utils.datastructures import MultiValueDict
 from synthesis.forms.classifiers import AuditForm
 from synthesis.forms.experiments import ExperimentForm
 from tests.conftest import demo_bytes
-
-EXPERIMENT = {
-    "task": "malignancy",
-    "ratios": "0",
-    "seeds": 1,
-    "epochs": 1,
-    "arch": "mobilenet_v3_small",
-    "image_size": 64,
-    "start": "scratch",
-    "pretrain_epochs": 1,
-}
+from tests.synthesis.test_augmentation_experiment import START as EXPERIMENT
 
 
 def files(csv: bool, names: list[str]) -> MultiValueDict:
