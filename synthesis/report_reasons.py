@@ -1,7 +1,8 @@
-"""Why an audit or experiment has no number somewhere, in the reader's language.
+"""Why an audit or experiment has no number somewhere, or why a photograph's skin tone cannot be
+graded, in the reader's language.
 
-The reports (synthesis/ml, no Django) store the reason in English words with its numbers;
-stored reports keep that form. Here each known sentence is read back into its numbers and
+The reports and measurements (synthesis/ml, no Django) store the reason in English words with
+its numbers; stored rows keep that form. Here each known sentence is read back into its numbers and
 worded again through the catalogues; a sentence not known here is shown as it is."""
 
 import re
@@ -59,6 +60,44 @@ REASONS = [
     ),
     ("too few images in every section", gettext_noop("too few images in every section")),
     ("undefined", gettext_noop("undefined")),
+    # Skin-tone measurement (synthesis.ml.skin_tone.REASONS).
+    (
+        r"the image is too small to grade \(under (?P<min_side>\d+) px on a side\)",
+        gettext_noop("the image is too small to grade (under %(min_side)s px on a side)"),
+    ),
+    (
+        "the image is greyscale: skin tone cannot be read without colour",
+        gettext_noop("the image is greyscale: skin tone cannot be read without colour"),
+    ),
+    (
+        r"the image is nearly black: the skin is too dark to read \(underexposed\)",
+        gettext_noop("the image is nearly black: the skin is too dark to read (underexposed)"),
+    ),
+    (
+        "the image is blown out: too much of it is clipped white",
+        gettext_noop("the image is blown out: too much of it is clipped white"),
+    ),
+    (
+        r"too little healthy skin: (?P<pixels>\d+) pixels remain after leaving out the lesion, "
+        r"its border, hair, glare, shadow and the background; at least (?P<needed>\d+) are "
+        r"needed",
+        gettext_noop(
+            "too little healthy skin: %(pixels)s pixels remain after leaving out the lesion, its "
+            "border, hair, glare, shadow and the background; at least %(needed)s are needed"
+        ),
+    ),
+    (
+        r"a heavy colour cast \((?P<cast>-?\d+) mired from daylight\) that no neutral reference "
+        r"in the frame lets us correct",
+        gettext_noop(
+            "a heavy colour cast (%(cast)s mired from daylight) that no neutral reference in the "
+            "frame lets us correct"
+        ),
+    ),
+    (
+        "no part of the image has a colour skin can have under plausible light",
+        gettext_noop("no part of the image has a colour skin can have under plausible light"),
+    ),
 ]
 COMPILED = [(re.compile(f"^{pattern}$"), message) for pattern, message in REASONS]
 

@@ -6,6 +6,7 @@ import pytest
 from django.utils import translation
 
 from synthesis.ml.audit.metrics import UndefinedMetric, roc_auc
+from synthesis.ml.skin_tone import REASONS as TONE_REASONS
 from synthesis.report_reasons import REASONS, report_reason
 
 
@@ -44,5 +45,18 @@ def test_every_known_reason_reads_back_its_own_english():
     # The pattern and the catalogued sentence say the same thing: English in, English out.
     with translation.override("en"):
         for _pattern, message in REASONS:
-            sample = message % {"n": 3, "min": 10, "mal": 2, "ben": 5, "pos": 2, "neg": 5, "k": 4}
+            sample = message % {
+                **{"n": 3, "min": 10, "mal": 2, "ben": 5, "pos": 2, "neg": 5, "k": 4},
+                **{"min_side": 64, "pixels": 120, "needed": 400, "cast": 35},
+            }
             assert report_reason(sample) == sample
+
+
+@pytest.mark.parametrize("code", sorted(TONE_REASONS))
+def test_every_not_gradable_reason_of_the_measurement_reads_in_japanese(code):
+    stored = TONE_REASONS[code].format(min_side=64, pixels=120, needed=400, cast=35.2)
+    with translation.override("en"):
+        assert report_reason(stored) == stored
+    with translation.override("ja"):
+        worded = report_reason(stored)
+    assert worded != stored and not any(c in worded for c in "{}%")
