@@ -23,6 +23,12 @@ class SegmenterConfig(TrainingSettings):
     epochs: int = 30
     batch_size: int = 16
     lr: float = 3e-3
+    # "onecycle": warm-up to lr then anneal (from scratch); "cosine": a short warm-up then a
+    # cosine decay from lr (fine-tuning from init_from).
+    schedule: str = "onecycle"
+    # Start from these weights instead of random ones: "shipped" or a checkpoint file; the
+    # network (arch, widths, depth, stem) must match, the input size may differ.
+    init_from: str = ""
     weight_decay: float = 1e-3
     val_fraction: float = 0.15
     val_every: int = 1
@@ -37,6 +43,11 @@ class SegmenterConfig(TrainingSettings):
     def __post_init__(self) -> None:
         if self.arch not in ARCHES:
             raise ValueError(f"unknown arch {self.arch!r}: expected one of {', '.join(ARCHES)}")
+        if self.schedule not in SCHEDULES:
+            raise ValueError(
+                f"unknown schedule {self.schedule!r}: expected one of {', '.join(SCHEDULES)}"
+            )
 
 
 ARCHES = ("lite", "unet")
+SCHEDULES = ("onecycle", "cosine")

@@ -60,6 +60,52 @@ def build_unet(config: SegmenterConfig) -> "UNet | LiteUNet":
     return UNet(base_channels=config.base_channels, depth=config.depth, norm=config.norm)
 
 
+# The network's shape: a checkpoint can seed a run only when all of these are the same.
+_SHAPE_FIELDS = ("arch", "base_channels", "depth", "stem_stride", "norm")
+
+
+def load_init_weights(source: str, config: SegmenterConfig) -> dict[str, torch.Tensor]:
+    """The state dict a run starts from: "shipped" (the checksummed shipped weights) or a
+    checkpoint file; ValueError when it is unreadable or its network differs from config's."""
+    if source == "shipped":
+        from synthesis.ml.shipped_segmenter import load_shipped
+
+        init = load_shipped()
+    else:
+        try:
+            with open(source, "rb") as fh:
+                init = load_checkpoint(fh.read())
+        except OSError as exc:
+            raise ValueError(f"cannot read the starting weights {source}: {exc}") from None
+    mismatched = [
+        f"{name} {getattr(init.config, name)!r} (run: {getattr(config, name)!r})"
+        for name in _SHAPE_FIELDS
+        if getattr(init.config, name) != getattr(config, name)
+        and not (name == "norm" and config.arch == "lite")  # the lite network ignores norm
+    ]
+    if mismatched:
+        raise ValueError(
+            f"the starting weights {source} are a different network: {'; '.join(mismatched)}"
+        )
+    return init.state_dict
+
+
+def cosine_schedule(
+    optimizer: torch.optim.Optimizer, total_steps: int, warmup_fraction: float = 0.03
+) -> torch.optim.lr_scheduler.LambdaLR:
+    """Linear warm-up over the first steps (the optimiser's moments start empty even when the
+    weights do not), then a cosine decay to 1% of the learning rate at the last step."""
+    warmup = max(1, round(total_steps * warmup_fraction))
+
+    def factor(step: int) -> float:
+        if step < warmup:
+            return (step + 1) / warmup
+        progress = min(1.0, (step - warmup) / max(1, total_steps - warmup))
+        return 0.01 + 0.99 * 0.5 * (1 + math.cos(math.pi * progress))
+
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+
+
 def resize_pair(rgb: np.ndarray, mask: np.ndarray, size: int) -> tuple[torch.Tensor, torch.Tensor]:
     """uint8 HxWx3 + bool HxW -> float (3, size, size) in 0..1 and float (1, size, size) {0, 1}."""
     if rgb.ndim != 3 or rgb.shape[2] != 3 or mask.shape != rgb.shape[:2]:
@@ -197,8 +243,9 @@ def train_segmenter(
     on_best: Callable[[TrainedSegmenter], None] | None = None,
     on_step: Callable[[int, float], None] | None = None,
 ) -> TrainedSegmenter:
-    """AdamW + one-cycle schedule on Dice+BCE; returns the weights with the best validation
-    Dice. Pairs may be given already at config.image_size (a cache) to skip resizing."""
+    """AdamW + one-cycle (or cosine) schedule on Dice+BCE, from random weights or from
+    config.init_from; returns the weights with the best validation Dice. Pairs may be given
+    already at config.image_size (a cache) to skip resizing."""
     started = time.perf_counter()
     device = pick_device(device)
     if val_pairs is None:
@@ -211,7 +258,10 @@ def train_segmenter(
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(config.seed)
         # channels_last: the depthwise kernels of oneDNN run about twice as fast in it on a CPU.
-        model = build_unet(config).to(device, memory_format=torch.channels_last)
+        model = build_unet(config)
+    if config.init_from:
+        model.load_state_dict(load_init_weights(config.init_from, config))
+    model = model.to(device, memory_format=torch.channels_last)
     dataset = SegmentationDataset(train_pairs, config, augment=True)
     loader = DataLoader(
         dataset,
@@ -224,10 +274,13 @@ def train_segmenter(
         model.parameters(), lr=config.lr, weight_decay=config.weight_decay
     )
     total_steps = max(1, config.epochs * len(loader))
-    # One cycle (Smith & Topin 2019): a short warm-up then annealing; converges in few epochs.
-    scheduler = torch.optim.lr_scheduler.OneCycleLR(
-        optimizer, max_lr=config.lr, total_steps=total_steps, pct_start=0.15
-    )
+    if config.schedule == "cosine":
+        scheduler = cosine_schedule(optimizer, total_steps)
+    else:
+        # One cycle (Smith & Topin 2019): a short warm-up then annealing; converges in few epochs.
+        scheduler = torch.optim.lr_scheduler.OneCycleLR(
+            optimizer, max_lr=config.lr, total_steps=total_steps, pct_start=0.15
+        )
 
     best: dict[str, Any] = {"val_dice": -1.0, "val_jaccard": 0.0, "epoch": 0, "state": None}
     history: list[dict[str, Any]] = []

@@ -14,8 +14,11 @@ from synthesis.ml.segmentation_training import (
     TrainedSegmenter,
     build_unet,
     checkpoint_payload,
+    cosine_schedule,
     load_checkpoint,
+    train_segmenter,
 )
+from synthesis.ml.shipped_segmenter import load_shipped
 from synthesis.ml.unet import UNet
 from synthesis.ml.unet_lite import LiteUNet, count_parameters
 from tests.ml.conftest import DEMO_DIR
@@ -77,3 +80,69 @@ def test_an_image_without_its_mask_is_an_error_not_a_skip(tmp_path):
     shutil.copy(DEMO_DIR / "images" / "ISIC_0024307.jpg", folder / "images")
     with pytest.raises(ValueError, match="no mask for ISIC_0024307.jpg"):
         load_folder(folder, 64, cache_dir=None)
+
+
+def _untrained_start(pairs, config):
+    """A run stopped before its first step: it returns the weights it started from."""
+    torch.set_num_threads(1)
+    return train_segmenter(
+        pairs[:2], config, val_pairs=pairs[2:3], device="cpu", should_stop=lambda: True
+    )
+
+
+@pytest.fixture(scope="module")
+def three_pairs(demo_set):
+    return [(rgb, mask) for _, rgb, mask in demo_set[:3]]
+
+
+def test_a_run_can_start_from_a_checkpoint_file_at_another_input_size(tmp_path, three_pairs):
+    small = SegmenterConfig(base_channels=8, depth=3, image_size=64, epochs=1, batch_size=2)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(1)
+        start = TrainedSegmenter(build_unet(small).state_dict(), small)
+    write_bundle(checkpoint_payload(start), tmp_path / "start.pt")
+    fresh = _untrained_start(three_pairs, small)
+    seeded = _untrained_start(
+        three_pairs,
+        SegmenterConfig(
+            **{**small.as_dict(), "image_size": 96, "init_from": str(tmp_path / "start.pt")}
+        ),
+    )
+    assert any(not torch.equal(fresh.state_dict[k], v) for k, v in start.state_dict.items())
+    for name, tensor in start.state_dict.items():
+        assert torch.equal(seeded.state_dict[name], tensor), name
+    assert seeded.config.init_from.endswith("start.pt")  # the checkpoint records its start
+
+
+def test_a_run_can_start_from_the_shipped_weights(three_pairs):
+    config = SegmenterConfig(epochs=1, batch_size=2, init_from="shipped", schedule="cosine")
+    seeded = _untrained_start(three_pairs, config)
+    for name, tensor in load_shipped().state_dict.items():
+        assert torch.equal(seeded.state_dict[name], tensor), name
+
+
+def test_starting_weights_of_another_network_or_no_file_are_a_clear_error(tmp_path, three_pairs):
+    config = SegmenterConfig(base_channels=8, depth=3, image_size=64, init_from="shipped")
+    with pytest.raises(ValueError, match="different network: base_channels 16"):
+        _untrained_start(three_pairs, config)
+    config.init_from = str(tmp_path / "absent.pt")
+    with pytest.raises(ValueError, match="cannot read the starting weights"):
+        _untrained_start(three_pairs, config)
+
+
+def test_cosine_schedule_warms_up_then_decays_to_one_percent():
+    optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0)
+    scheduler = cosine_schedule(optimizer, total_steps=100)
+    rates = []
+    for _ in range(100):
+        rates.append(optimizer.param_groups[0]["lr"])
+        optimizer.step()
+        scheduler.step()
+    assert rates[0] == pytest.approx(1 / 3) and rates[2] == pytest.approx(1.0)
+    assert all(a >= b for a, b in zip(rates[2:], rates[3:], strict=False))
+    assert rates[-1] == pytest.approx(0.01, abs=0.002)
+
+
+def test_an_unknown_schedule_is_refused():
+    with pytest.raises(ValueError, match="unknown schedule"):
+        SegmenterConfig(schedule="step")

@@ -26,6 +26,17 @@ class Command(BaseCommand):
         parser.add_argument("--batch-size", type=int, default=16)
         parser.add_argument("--lr", type=float, default=3e-3)
         parser.add_argument("--arch", default="lite", choices=("lite", "unet"))
+        parser.add_argument(
+            "--schedule",
+            default="onecycle",
+            choices=("onecycle", "cosine"),
+            help="learning rate: one cycle (from scratch) or cosine decay (fine-tuning)",
+        )
+        parser.add_argument(
+            "--init-from",
+            default="",
+            help="start from these weights: 'shipped' or a checkpoint file (same network)",
+        )
         parser.add_argument("--seed", type=int, default=0)
         parser.add_argument("--val-every", type=int, default=1, help="validate every N epochs")
         parser.add_argument(
@@ -97,6 +108,8 @@ class Command(BaseCommand):
             "lr": opts["lr"],
             "seed": opts["seed"],
             "val_every": opts["val_every"],
+            "schedule": opts["schedule"],
+            "init_from": opts["init_from"],
         }
 
     def train_on_folders(self, opts) -> None:
