@@ -39,10 +39,17 @@ class SegmenterConfig(TrainingSettings):
     augment_color: bool = True
     augment_skin_tone: bool = True
     postprocess: bool = True
+    # Inference, chosen after training on held-out images (bench/segmentation_choose.py) and
+    # stored with the weights: the probability cut, and whether to average the prediction with
+    # that of the mirrored image (twice the network time).
+    threshold: float = 0.5
+    flip_average: bool = False
 
     def __post_init__(self) -> None:
         if self.arch not in ARCHES:
             raise ValueError(f"unknown arch {self.arch!r}: expected one of {', '.join(ARCHES)}")
+        if not 0 < self.threshold < 1:
+            raise ValueError(f"threshold must be between 0 and 1, got {self.threshold}")
         if self.schedule not in SCHEDULES:
             raise ValueError(
                 f"unknown schedule {self.schedule!r}: expected one of {', '.join(SCHEDULES)}"

@@ -25,6 +25,14 @@ def _model_and_size(
     return model_or_trained.model, image_size or model_or_trained.config.image_size
 
 
+def _inference_setting(model_or_trained, name: str, given, default):
+    """An explicit argument, else the setting stored with a TrainedSegmenter, else default."""
+    if given is not None:
+        return given
+    config = getattr(model_or_trained, "config", None)
+    return getattr(config, name, default)
+
+
 def _to_input(rgb: np.ndarray, size: int) -> torch.Tensor:
     if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
         raise ValueError(f"need a uint8 HxWx3 RGB image, got {rgb.dtype} {rgb.shape}")
@@ -51,9 +59,13 @@ def predict_probabilities(
     image_size: int | None = None,
     batch_size: int = 16,
     shapes: Sequence[tuple[int, int]] | None = None,
+    flip_average: bool | None = None,
 ) -> list[np.ndarray]:
-    """Lesion probability (float32, each image's own HxW, or `shapes`) per uint8 RGB image."""
+    """Lesion probability (float32, each image's own HxW, or `shapes`) per uint8 RGB image;
+    with flip_average (default: the TrainedSegmenter's setting), the mean of the image's and
+    its mirror image's predictions."""
     model, size = _model_and_size(model_or_trained, image_size)
+    flip_average = _inference_setting(model_or_trained, "flip_average", flip_average, False)
     model.eval()
     device = next(model.parameters()).device
     out: list[np.ndarray] = []
@@ -61,7 +73,11 @@ def predict_probabilities(
         for start in range(0, len(images), batch_size):
             chunk = images[start : start + batch_size]
             batch = torch.stack([_to_input(rgb, size) for rgb in chunk]).to(device)
-            probs = torch.sigmoid(model(normalize(batch))).cpu()
+            batch = normalize(batch)
+            probs = torch.sigmoid(model(batch))
+            if flip_average:
+                probs = (probs + torch.sigmoid(model(batch.flip(-1))).flip(-1)) / 2
+            probs = probs.cpu()
             for offset, (rgb, prob) in enumerate(zip(chunk, probs, strict=True)):
                 shape = rgb.shape[:2] if shapes is None else tuple(shapes[start + offset])
                 full = F.interpolate(prob[None], size=shape, mode="bilinear")
@@ -73,13 +89,16 @@ def predict_masks(
     model_or_trained: "nn.Module | TrainedSegmenter",
     images: Sequence[np.ndarray],
     *,
-    threshold: float = 0.5,
+    threshold: float | None = None,
     postprocess: bool = True,
     image_size: int | None = None,
     batch_size: int = 16,
     shapes: Sequence[tuple[int, int]] | None = None,
 ) -> list[np.ndarray]:
-    """Boolean lesion masks, one per image at its own HxW (or `shapes`), batched."""
+    """Boolean lesion masks, one per image at its own HxW (or `shapes`), batched; threshold
+    and flip averaging default to the TrainedSegmenter's settings (0.5 and none for a bare
+    network)."""
+    threshold = _inference_setting(model_or_trained, "threshold", threshold, 0.5)
     probs = predict_probabilities(
         model_or_trained, images, image_size=image_size, batch_size=batch_size, shapes=shapes
     )
@@ -91,7 +110,7 @@ def predict_mask(
     model_or_trained: "nn.Module | TrainedSegmenter",
     rgb: np.ndarray,
     *,
-    threshold: float = 0.5,
+    threshold: float | None = None,
     postprocess: bool = True,
     image_size: int | None = None,
 ) -> np.ndarray:

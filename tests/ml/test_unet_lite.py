@@ -10,6 +10,7 @@ import torch
 from synthesis.ml.bundles import write_bundle
 from synthesis.ml.segmentation_config import SegmenterConfig
 from synthesis.ml.segmentation_data import load_folder
+from synthesis.ml.segmentation_inference import predict_mask, predict_probabilities
 from synthesis.ml.segmentation_training import (
     TrainedSegmenter,
     build_unet,
@@ -146,3 +147,29 @@ def test_cosine_schedule_warms_up_then_decays_to_one_percent():
 def test_an_unknown_schedule_is_refused():
     with pytest.raises(ValueError, match="unknown schedule"):
         SegmenterConfig(schedule="step")
+
+
+def test_flip_averaging_makes_the_prediction_of_a_mirror_image_its_mirror(three_pairs):
+    torch.set_num_threads(1)
+    rgb = three_pairs[0][0]
+    mirrored = np.ascontiguousarray(rgb[:, ::-1])
+    shipped = load_shipped()
+    plain, plain_mirror = predict_probabilities(shipped, [rgb, mirrored], flip_average=False)
+    averaged, averaged_mirror = predict_probabilities(shipped, [rgb, mirrored], flip_average=True)
+    assert np.abs(plain_mirror[:, ::-1] - plain).max() > 0.01  # the network alone is not
+    assert np.abs(averaged_mirror[:, ::-1] - averaged).max() < 1e-4
+    assert np.abs(averaged - (plain + plain_mirror[:, ::-1]) / 2).max() < 1e-4
+
+
+def test_the_threshold_and_flip_stored_with_the_weights_are_what_inference_uses(three_pairs):
+    torch.set_num_threads(1)
+    rgb = three_pairs[0][0]
+    shipped = load_shipped()
+    config = SegmenterConfig(**{**shipped.config.as_dict(), "threshold": 0.2, "flip_average": True})
+    tuned = TrainedSegmenter(shipped.state_dict, config)
+    prob = predict_probabilities(shipped, [rgb], flip_average=True)[0]
+    assert np.array_equal(predict_mask(tuned, rgb, postprocess=False), prob > 0.2)
+    assert np.array_equal(predict_mask(tuned, rgb, postprocess=False, threshold=0.5), prob > 0.5)
+    assert (prob > 0.2).sum() > (prob > 0.5).sum()
+    with pytest.raises(ValueError, match="threshold must be between 0 and 1"):
+        SegmenterConfig(threshold=1.5)
