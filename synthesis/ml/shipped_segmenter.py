@@ -7,9 +7,9 @@ import threading
 from pathlib import Path
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
-SHIPPED_VERSION = "isic2018-lite128-v1"
-SHIPPED_FILE = WEIGHTS_DIR / "isic2018-lite128-v1.pt"
-SHIPPED_SHA256 = "0ab3fc01fe35bc25583d0dd71c44d27caa7c011f74b4501c0df68230003eae4c"
+SHIPPED_VERSION = "isic2018-lite128-v2"
+SHIPPED_FILE = WEIGHTS_DIR / "isic2018-lite128-v2.pt"
+SHIPPED_SHA256 = "538344f8beb54df77c789796471bf9cc02121cd9d58fa19a17316a8a5049fa8d"
 
 _cache: dict[tuple[str, str], object] = {}
 _lock = threading.Lock()
@@ -57,7 +57,7 @@ def load_shipped():
     return load_weights(SHIPPED_FILE, SHIPPED_SHA256)
 
 
-SHIPPED_BENCH = WEIGHTS_DIR / "isic2018-lite128-v1.bench.json"
+SHIPPED_BENCH = WEIGHTS_DIR / "isic2018-lite128-v2.bench.json"
 
 
 def shipped_card() -> dict | None:

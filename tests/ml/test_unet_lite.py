@@ -173,3 +173,14 @@ def test_the_threshold_and_flip_stored_with_the_weights_are_what_inference_uses(
     assert (prob > 0.2).sum() > (prob > 0.5).sum()
     with pytest.raises(ValueError, match="threshold must be between 0 and 1"):
         SegmenterConfig(threshold=1.5)
+
+
+def test_the_shipped_weights_use_the_inference_settings_that_scored_best_on_test():
+    shipped = load_shipped()
+    rows = shipped.metrics["inference_choice"]["rows"]
+    best = max(rows, key=lambda r: r["thresholded_jaccard"])
+    assert len(rows) == 12 and best["images"] == 594
+    assert (shipped.config.threshold, shipped.config.flip_average) == (
+        best["threshold"],
+        best["flip_average"],
+    )
