@@ -4,9 +4,9 @@ from django.db import transaction
 from django.utils.translation import gettext
 
 from repository.job_errors import JobError
-from repository.management.commands.export_dataset import _message
 from repository.models import User
 from repository.services.releases import release_build, release_cut, release_fail
+from repository.validation import message_lines
 
 
 class Command(BaseCommand):
@@ -38,7 +38,7 @@ class Command(BaseCommand):
         except PermissionDenied as exc:
             raise CommandError(str(exc)) from None
         except ValidationError as exc:
-            raise CommandError(_message(exc)) from None
+            raise CommandError("; ".join(message_lines(exc))) from None
         try:
             release = release_build(release_id=release.pk)
         except Exception as exc:
