@@ -90,22 +90,30 @@ def load_cases(folder: Path, count: int, mask_name) -> list[tuple[str, np.ndarra
     return cases
 
 
+# The reflectance model the renders are made with (--render-model); by default the one
+# closest to published colorimetry. Rendering with the other model shows what a mismatch between the
+# estimator's model and real skin costs.
+RENDER_MODEL = so.SKIN_MODEL
+
+
 def melanin_for_ita(ita: float) -> float:
     fine = np.geomspace(0.003, 0.6, 2000)
-    curve = so.ita_of_lab(so.standard_colour(fine, so.REFERENCE_BLOOD))
+    curve = so.ita_of_lab(so.standard_colour(fine, so.REFERENCE_BLOOD, RENDER_MODEL))
     return float(np.interp(-ita, -curve, fine))
 
 
 # Type I's band centre needs less blood than 1% at the lightest melanin Jacques reports (1%):
 # very light skin is pale as much for its thin blood supply as for its melanin.
-LEVELS = ((0.01, 0.004),) + tuple(
-    (round(melanin_for_ita(v), 4), so.REFERENCE_BLOOD) for v in list(TYPE_CENTRES_ITA.values())[1:]
-)
+def levels() -> tuple[tuple[float, float], ...]:
+    return ((0.01, 0.004),) + tuple(
+        (round(melanin_for_ita(v), 4), so.REFERENCE_BLOOD)
+        for v in list(TYPE_CENTRES_ITA.values())[1:]
+    )
 
 
 def truth(melanin: float, blood: float) -> tuple[float, float]:
-    lab = so.standard_colour(melanin, blood)
-    return float(so.ita_of_lab(lab)), float(so.melanin_index(melanin, blood))
+    lab = so.standard_colour(melanin, blood, RENDER_MODEL)
+    return float(so.ita_of_lab(lab)), float(so.melanin_index(melanin, blood, RENDER_MODEL))
 
 
 def central_crop(rgb: np.ndarray, healthy: np.ndarray):
@@ -122,9 +130,9 @@ def run_renders(cases, rows: list[dict]) -> None:
     for index, (name, rgb, mask) in enumerate(cases):
         healthy = ~mask & field_of_view_mask(rgb)
         background = CLINICAL_BACKGROUNDS[index % len(CLINICAL_BACKGROUNDS)]
-        for melanin, blood in LEVELS:
+        for melanin, blood in levels():
             true_ita, true_mi = truth(melanin, blood)
-            render = recolour_skin(rgb, healthy, melanin, blood)
+            render = recolour_skin(rgb, healthy, melanin, blood, model=RENDER_MODEL)
             crop, _ = central_crop(render, healthy)
             composite, _ = clinical_composite(crop, background, ruler=index % 3 == 0, seed=index)
             for condition, (mired, tint, stops) in CONDITIONS.items():
@@ -338,11 +346,22 @@ def main() -> None:
     parser.add_argument("--isic", type=int, default=0, help="extra ISIC 2018 test images")
     parser.add_argument("--json", type=Path)
     parser.add_argument("--latency-only", action="store_true", help="skip the renders")
+    parser.add_argument(
+        "--render-model",
+        choices=sorted(so.REFLECTANCE_MODELS),
+        default=so.SKIN_MODEL,
+        help="reflectance model of the renders and their answers (default: skin_optics.SKIN_MODEL)",
+    )
     args = parser.parse_args()
+    global RENDER_MODEL
+    RENDER_MODEL = args.render_model
     cases = load_cases(HAM, args.images, lambda stem: f"{stem}_segmentation.png")
     if args.isic:
         cases += load_cases(ISIC, args.isic, lambda stem: f"{stem}_segmentation.png")
-    print(f"{len(cases)} source images, {len(LEVELS)} melanin levels, {len(CONDITIONS)} conditions")
+    print(
+        f"{len(cases)} source images, {len(levels())} melanin levels, "
+        f"{len(CONDITIONS)} conditions, renders by the {RENDER_MODEL} model"
+    )
     if args.latency_only:
         for label, ms in latency(cases).items():
             print(f"  {label:26s} wall {ms['wall_ms']:6.1f}   cpu {ms['cpu_ms']:6.1f}")

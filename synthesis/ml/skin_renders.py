@@ -19,9 +19,10 @@ import numpy as np
 from synthesis.ml.color import linear_to_srgb, srgb_to_linear, to_uint8
 from synthesis.ml.skin_optics import (
     REFERENCE_BLOOD,
+    REFLECTANCE_MODELS,
+    SKIN_MODEL,
     chroma_basis,
     mired_per_chroma_unit,
-    skin_reflectance,
     spectrum_to_linear_rgb,
 )
 
@@ -39,13 +40,14 @@ BACKGROUNDS: dict[str, tuple[int, int, int]] = {
 }
 
 
-def band_transmission(added_melanin: float, base_melanin: float = 0.02) -> np.ndarray:
+def band_transmission(
+    added_melanin: float, base_melanin: float = 0.02, *, model: str = SKIN_MODEL
+) -> np.ndarray:
     """Per-channel factor by which the body reflection of skin at base_melanin falls when
     added_melanin (melanosome volume fraction) is added: the model's bands, no surface."""
-    before = spectrum_to_linear_rgb(skin_reflectance(base_melanin, REFERENCE_BLOOD, 0.0))
-    after = spectrum_to_linear_rgb(
-        skin_reflectance(base_melanin + added_melanin, REFERENCE_BLOOD, 0.0)
-    )
+    reflectance = REFLECTANCE_MODELS[model]
+    before = spectrum_to_linear_rgb(reflectance(base_melanin, REFERENCE_BLOOD, 0.0))
+    after = spectrum_to_linear_rgb(reflectance(base_melanin + added_melanin, REFERENCE_BLOOD, 0.0))
     return after / before
 
 
@@ -73,12 +75,13 @@ def recolour_skin(
     blood: float = REFERENCE_BLOOD,
     *,
     surface: float = 0.02,
+    model: str = SKIN_MODEL,
 ) -> np.ndarray:
-    """uint8 image whose healthy skin (bool mask) has the model colour of (melanin, blood);
-    texture, hair and lesion keep their contrast to it."""
+    """uint8 image whose healthy skin (bool mask) has the colour of (melanin, blood) in
+    `model` (skin_optics.REFLECTANCE_MODELS); texture, hair and lesion keep their contrast."""
     ln = np.log(np.maximum(srgb_to_linear(rgb), 1e-4))
     offset = ln - np.median(ln[healthy], axis=0)
-    target = np.log(spectrum_to_linear_rgb(skin_reflectance(melanin, blood, surface)))
+    target = np.log(spectrum_to_linear_rgb(REFLECTANCE_MODELS[model](melanin, blood, surface)))
     return to_uint8(linear_to_srgb(np.exp(offset + target.astype(np.float32))))
 
 

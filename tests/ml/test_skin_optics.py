@@ -8,6 +8,7 @@ from synthesis.ml.tone_scales import ita_category
 
 
 def _camera(melanin, blood=so.REFERENCE_BLOOD, surface=so.REFERENCE_SURFACE):
+    """What a camera at standard exposure sees of two-layer model skin."""
     return so.spectrum_to_linear_rgb(so.skin_reflectance(melanin, blood, surface))
 
 
@@ -31,14 +32,14 @@ def test_a_perfect_white_is_white_in_linear_srgb_and_cielab():
     ],
 )
 def test_published_melanosome_fractions_land_in_the_matching_ita_categories(melanin, categories):
-    ita = float(so.ita_of_lab(so.standard_colour(melanin, so.REFERENCE_BLOOD)))
+    ita = float(so.ita_of_lab(so.standard_colour(melanin, so.REFERENCE_BLOOD, so.TWO_LAYER)))
     assert ita_category(ita) in categories
 
 
 def test_more_melanin_lowers_ita_and_raises_the_melanin_index():
     melanin = np.linspace(0.01, 0.5, 25)
-    ita = so.ita_of_lab(so.standard_colour(melanin, so.REFERENCE_BLOOD))
-    mi = so.melanin_index(melanin, so.REFERENCE_BLOOD)
+    ita = so.ita_of_lab(so.standard_colour(melanin, so.REFERENCE_BLOOD, so.TWO_LAYER))
+    mi = so.melanin_index(melanin, so.REFERENCE_BLOOD, so.TWO_LAYER)
     assert np.all(np.diff(ita) < 0) and np.all(np.diff(mi) > 0)
     # DSM-style indices: roughly 20-30 on light skin, 70-90 on the darkest (Diffey et al.).
     assert 15 < mi[0] < 30 and 65 < mi[-1] < 95
@@ -60,7 +61,7 @@ def test_white_balance_errors_and_chromaticity_ignore_exposure():
 
 @pytest.mark.parametrize("melanin", [0.013, 0.05, 0.11, 0.2, 0.3, 0.43])
 def test_the_posterior_recovers_model_skin_at_standard_exposure(melanin):
-    truth = float(so.ita_of_lab(so.standard_colour(melanin, so.REFERENCE_BLOOD)))
+    truth = float(so.ita_of_lab(so.standard_colour(melanin, so.REFERENCE_BLOOD, so.TWO_LAYER)))
     post = so.skin_posterior(np.log(_camera(melanin)), so.ColourPriors())
     grid = so.skin_model_grid()
     order = np.argsort(grid.ita)
@@ -68,7 +69,9 @@ def test_the_posterior_recovers_model_skin_at_standard_exposure(melanin):
     lo, med, hi = np.interp([0.05, 0.5, 0.95], cdf, grid.ita[order])
     assert lo <= truth <= hi
     assert abs(med - truth) < 12.0
-    assert abs(post.cast_mired) < 20 and abs(post.ln_exposure) < 0.4
+    # The scattering half of the estimator's grid explains some two-layer colours as its own
+    # skin under a slightly warm light: a residual cast, far inside the heavy-cast limit.
+    assert abs(post.cast_mired) < 30 and abs(post.ln_exposure) < 0.4
 
 
 @pytest.mark.parametrize("melanin", [0.11, 0.3, 0.43])
@@ -108,7 +111,7 @@ def test_colours_no_skin_has_are_far_from_the_model():
         assert post.fit_distance > 2.5
 
 
-# --- the scattering epidermis (the chromophore backend's model) -------------------------------
+# --- the scattering epidermis (the chromophore backend's; half the estimator's grid) ---------
 
 
 def _scattering_lab(melanin):

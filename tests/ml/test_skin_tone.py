@@ -37,11 +37,12 @@ def skin_crop(image_id: str, melanin: float) -> tuple[np.ndarray, np.ndarray]:
     rgb, mask = demo_case(image_id)
     healthy = ~mask & field_of_view_mask(rgb)
     window = (slice(60, 390), slice(80, 520))
-    return recolour_skin(rgb[window], healthy[window], melanin), healthy[window]
+    render = recolour_skin(rgb[window], healthy[window], melanin, model=so.TWO_LAYER)
+    return render, healthy[window]
 
 
 def truth_ita(melanin: float) -> float:
-    return float(so.ita_of_lab(so.standard_colour(melanin, so.REFERENCE_BLOOD)))
+    return float(so.ita_of_lab(so.standard_colour(melanin, so.REFERENCE_BLOOD, so.TWO_LAYER)))
 
 
 def test_ita_from_lab_is_the_arctangent_formula():
@@ -221,7 +222,7 @@ def test_real_skin_with_much_added_melanin_is_still_found(image_id, extra):
 def test_the_90_percent_ita_interval_holds_the_truth_about_as_often_as_it_says():
     # Calibration of the stated uncertainty, not of any threshold: renders of known ITA under
     # casts and exposures inside the clinical priors (+-20 mired, half a stop).
-    hits, total = 0, 0
+    hits, total, widths = 0, 0, []
     for melanin in (0.013, 0.044, 0.11, 0.2, 0.3, 0.43):
         skin, _ = skin_crop(COMPOSITE_CASES[0], melanin)
         image, _ = clinical_composite(skin, "blue drape")
@@ -230,7 +231,10 @@ def test_the_90_percent_ita_interval_holds_the_truth_about_as_often_as_it_says()
             lo, hi = result.ita_interval
             hits += lo <= truth_ita(melanin) <= hi
             total += 1
-            assert hi - lo < 70  # an interval, not "anything"
+            widths.append(hi - lo)
+    # An interval, not "anything". Not knowing which skin model a photograph follows
+    # (skin_optics.BOTH_MODELS) widens it, most on light skin photographed half a stop dark.
+    assert np.median(widths) < 60 and max(widths) < 90
     assert 0.75 <= hits / total <= 1.0
 
 
@@ -374,3 +378,45 @@ def test_a_measurement_serialises_with_its_uncertainty_and_method(full_res_pair)
     assert 1 <= record["monk"]["estimate"] <= 10
     assert record["illumination"]["method"] in {"camera", "neutral-reference"}
     assert record["ita_category"] in ITA_CATEGORIES
+
+
+_FRAME_FILLING_DARK_SKIN = pytest.mark.xfail(
+    strict=True,
+    reason="known bias: a clinical close-up of type V-VI skin with nothing else in the frame "
+    "(no neutral reference to bound the exposure) is read 20-35 degrees light",
+)
+
+
+@pytest.mark.parametrize(
+    "skin_type, modality",
+    [
+        (4, "dermoscopic"),
+        (5, "dermoscopic"),
+        (6, "dermoscopic"),
+        (4, "clinical"),
+        pytest.param(5, "clinical", marks=_FRAME_FILLING_DARK_SKIN),
+        pytest.param(6, "clinical", marks=_FRAME_FILLING_DARK_SKIN),
+    ],
+)
+def test_brown_and_dark_skin_with_the_published_colour_is_read_at_its_ita(skin_type, modality):
+    """Skin coloured as colorimetry measures each type (skin_colorimetry.PUBLISHED; the
+    scattering-epidermis model follows that locus) is read in its group and within the 10-20
+    degrees by which neighbouring types overlap. Inverting the two-layer model alone read
+    these 10-18 degrees too light on dermoscopic frames; both models still read them ~8-13
+    degrees light there (the remaining bias, in the README)."""
+    from synthesis.ml.fitzpatrick import group_of
+    from synthesis.ml.skin_colorimetry import PUBLISHED
+
+    p = PUBLISHED[skin_type]
+    published_ita = float(ita_from_lab(p["l_mean"], p["b_mean"]))
+    fine = np.geomspace(0.004, 0.6, 2000)
+    curve = so.ita_of_lab(so.standard_colour(fine, so.REFERENCE_BLOOD, so.SCATTERING_EPIDERMIS))
+    melanin = float(np.interp(-published_ita, -curve, fine))
+    truth = float(curve[np.argmin(abs(fine - melanin))])
+    rgb, mask = demo_case(COMPOSITE_CASES[0])
+    healthy = ~mask & field_of_view_mask(rgb)
+    render = recolour_skin(rgb, healthy, melanin, model=so.SCATTERING_EPIDERMIS)
+    lesion = mask if modality == "dermoscopic" else None
+    result = measure_skin_tone(render, modality=modality, lesion_mask=lesion)
+    assert abs(result.ita_deg - truth) < 14.0, (result.ita_deg, truth)
+    assert result.fitzpatrick["group"] == group_of(skin_type)
