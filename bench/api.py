@@ -252,11 +252,18 @@ def _timed(client, url: str, repeats: int) -> list[float]:
     return times
 
 
+GC_DEFAULT = False
+
+
 def in_process(repeats: int, combination_repeats: int, gallery_repeats: int) -> dict:
     from django.test import Client
 
+    from pixgen.gc_tuning import settle_after_startup
     from repository.models import LesionImage
 
+    # As pixgen/wsgi.py does in every web process (--gc-default measures without it).
+    if not GC_DEFAULT:
+        settle_after_startup()
     client = Client(HTTP_HOST="localhost")
     worst: dict = {}
     for url in QUERIES:
@@ -447,9 +454,16 @@ def main() -> None:
     )
     parser.add_argument("--http-only", action="store_true", help="measure only over HTTP")
     parser.add_argument(
+        "--gc-default",
+        action="store_true",
+        help="in-process: leave the start-up objects to the garbage collector (no gc.freeze)",
+    )
+    parser.add_argument(
         "--database-url", default="postgres://postgres@127.0.0.1:5432/pixgen_bench_api"
     )
     args = parser.parse_args()
+    global GC_DEFAULT
+    GC_DEFAULT = args.gc_default
     var = Path(tempfile.gettempdir()) / "pixgen-bench-api"
     from benchdb import django_on
 
