@@ -20,6 +20,10 @@ SITE_TIMEOUT_S = 60
 PROBE_TIMEOUT_S = 15
 
 
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
 def site_url(addr: str) -> str:
     host, _sep, port = addr.rpartition(":")
     host = host or "127.0.0.1"
@@ -62,6 +66,10 @@ class Command(BaseCommand):
         logs.mkdir(parents=True, exist_ok=True)
         procs: list[subprocess.Popen] = []
         interrupted = False
+        # `kill`, a service manager or a container stop sends SIGTERM, not Ctrl-C's SIGINT:
+        # left to Python's default it ends this process at once and the worker, the web server
+        # and the sweep live on without it. Treated as Ctrl-C, they are stopped below.
+        signal.signal(signal.SIGTERM, _interrupt)
         try:
             # The worker and the web server start before the demo is loaded: they start up while
             # it loads, and the worker analyses each demo image as soon as it is imported.
@@ -86,7 +94,8 @@ class Command(BaseCommand):
         except KeyboardInterrupt:
             interrupted = True
         finally:
-            # Whatever ended the loop (Ctrl-C, one process dying, an error here), stop both.
+            # Whatever ended the loop (Ctrl-C or SIGTERM, one process dying, an error here),
+            # stop them all.
             for proc in procs:
                 if proc.poll() is None:
                     proc.send_signal(signal.SIGTERM)
