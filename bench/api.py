@@ -252,17 +252,16 @@ def _timed(client, url: str, repeats: int) -> list[float]:
     return times
 
 
-GC_DEFAULT = False
-
-
-def in_process(repeats: int, combination_repeats: int, gallery_repeats: int) -> dict:
+def in_process(
+    repeats: int, combination_repeats: int, gallery_repeats: int, *, freeze: bool = True
+) -> dict:
     from django.test import Client
 
     from pixgen.gc_tuning import settle_after_startup
     from repository.models import LesionImage
 
     # As pixgen/wsgi.py does in every web process (--gc-default measures without it).
-    if not GC_DEFAULT:
+    if freeze:
         settle_after_startup()
     client = Client(HTTP_HOST="localhost")
     worst: dict = {}
@@ -462,8 +461,6 @@ def main() -> None:
         "--database-url", default="postgres://postgres@127.0.0.1:5432/pixgen_bench_api"
     )
     args = parser.parse_args()
-    global GC_DEFAULT
-    GC_DEFAULT = args.gc_default
     var = Path(tempfile.gettempdir()) / "pixgen-bench-api"
     from benchdb import django_on
 
@@ -481,7 +478,9 @@ def main() -> None:
         gallery(Client(HTTP_HOST="localhost"), args.gallery_repeats)
         return
     print("in-process (Django test client, no network):")
-    worst = in_process(args.repeats, args.combination_repeats, args.gallery_repeats)
+    worst = in_process(
+        args.repeats, args.combination_repeats, args.gallery_repeats, freeze=not args.gc_default
+    )
     targets = (("list_p99", 50), ("facets_p95", 100), ("page_p95", 150))
     print(
         "targets: "

@@ -91,22 +91,16 @@ def load_cases(folder: Path, count: int, mask_name) -> list[tuple[str, np.ndarra
 
 
 # The reflectance model the renders are made with (--render-model); by default the one
-# closest to published colorimetry. Rendering with the other model shows what a mismatch between the
-# estimator's model and real skin costs.
+# closest to published colorimetry. Rendering with the other model shows what a mismatch
+# between the estimator's model and real skin costs.
 RENDER_MODEL = so.SKIN_MODEL
-
-
-def melanin_for_ita(ita: float) -> float:
-    fine = np.geomspace(0.003, 0.6, 2000)
-    curve = so.ita_of_lab(so.standard_colour(fine, so.REFERENCE_BLOOD, RENDER_MODEL))
-    return float(np.interp(-ita, -curve, fine))
 
 
 # Type I's band centre needs less blood than 1% at the lightest melanin Jacques reports (1%):
 # very light skin is pale as much for its thin blood supply as for its melanin.
 def levels() -> tuple[tuple[float, float], ...]:
     return ((0.01, 0.004),) + tuple(
-        (round(melanin_for_ita(v), 4), so.REFERENCE_BLOOD)
+        (round(so.melanin_for_ita(v, model=RENDER_MODEL), 4), so.REFERENCE_BLOOD)
         for v in list(TYPE_CENTRES_ITA.values())[1:]
     )
 

@@ -15,8 +15,8 @@ For each backend and target type IV, V and VI, over the shared HAM10000 full-siz
 - ITA, L*, b*, hue angle and a* of the skin as imaged (the median colour of the skin the
   estimator finds, plain CIELAB, not through any skin model): the colour a viewer sees, where
   a mauve tint shows as a low hue and a high a*; beside the estimator's model-based reading
-  it shows where the two disagree (the estimator's two-layer model reads low-chroma dark
-  skin lighter than plain colorimetry does);
+  it shows where the two disagree (the estimator, which cannot tell which skin model a
+  photograph follows, reads low-chroma dark skin somewhat lighter than plain colorimetry);
 - latency of the transfer alone (measure=False) on one thread, the faster of two runs per
   image: median and p95.
 "melanin-centre" is the melanin backend aimed at each type's band centre, as before issue 14;

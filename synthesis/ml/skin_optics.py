@@ -1,7 +1,9 @@
-"""The skin colour model: melanin and blood in a two-layer skin, seen by an sRGB camera.
+"""The skin colour model: melanin and blood in skin, seen by an sRGB camera.
 
-One module owns it for both the tone measurement (skin_tone) and the melanin tone-transfer
-backend. Reflectance R(lambda) of skin with an epidermal melanosome volume fraction f_mel, a
+One module owns it for the tone measurement (skin_tone) and the tone-transfer backends. Two
+reflectance models live here: the two-layer one below and a scattering epidermis
+(`scattering_epidermis_reflectance`); the measurement inverts both (ESTIMATOR_MODEL). The
+two-layer reflectance R(lambda) of skin with an epidermal melanosome volume fraction f_mel, a
 dermal blood volume fraction f_blood and a surface (Fresnel) reflection r_s:
 
     R = r_s + (1 - r_s) * T_epi^2 * R_dermis
@@ -201,6 +203,13 @@ def standard_colour(melanin, blood, model: str = SKIN_MODEL) -> np.ndarray:
     """CIELAB of the model skin under D65 with the reference surface reflection."""
     reflectance = REFLECTANCE_MODELS[model]
     return linear_rgb_to_lab(spectrum_to_linear_rgb(reflectance(melanin, blood)))
+
+
+def melanin_for_ita(ita: float, blood: float = REFERENCE_BLOOD, model: str = SKIN_MODEL) -> float:
+    """The melanosome fraction whose standard colour (at `blood`) has this ITA in `model`."""
+    fine = np.geomspace(*MELANIN_RANGE, 2000)
+    curve = ita_of_lab(standard_colour(fine, blood, model))  # falls with melanin
+    return float(np.interp(-ita, -curve, fine))
 
 
 def illuminant_rgb(temperature_k: float) -> np.ndarray:

@@ -38,7 +38,8 @@ from synthesis.ml.color import srgb_to_lab
 from synthesis.ml.fitzpatrick import GROUPS, TYPES
 
 METHOD_VERSION = "skin-tone-2.3"  # 2.1: Monk from the ITA posterior; 2.2: 128 px working size;
-# 2.3: inverts the scattering-epidermis model (skin_optics.ESTIMATOR_MODEL)
+# 2.3: inverts the two-layer and the scattering-epidermis models side by side
+# (skin_optics.ESTIMATOR_MODEL)
 
 # (lo, hi] in degrees, light to dark: Del Bino & Bernerd 2013.
 ITA_CATEGORIES: dict[str, tuple[float, float]] = {

@@ -409,10 +409,9 @@ def test_brown_and_dark_skin_with_the_published_colour_is_read_at_its_ita(skin_t
 
     p = PUBLISHED[skin_type]
     published_ita = float(ita_from_lab(p["l_mean"], p["b_mean"]))
-    fine = np.geomspace(0.004, 0.6, 2000)
-    curve = so.ita_of_lab(so.standard_colour(fine, so.REFERENCE_BLOOD, so.SCATTERING_EPIDERMIS))
-    melanin = float(np.interp(-published_ita, -curve, fine))
-    truth = float(curve[np.argmin(abs(fine - melanin))])
+    melanin = so.melanin_for_ita(published_ita, model=so.SCATTERING_EPIDERMIS)
+    lab = so.standard_colour(melanin, so.REFERENCE_BLOOD, so.SCATTERING_EPIDERMIS)
+    truth = float(so.ita_of_lab(lab))
     rgb, mask = demo_case(COMPOSITE_CASES[0])
     healthy = ~mask & field_of_view_mask(rgb)
     render = recolour_skin(rgb, healthy, melanin, model=so.SCATTERING_EPIDERMIS)
