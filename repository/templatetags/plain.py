@@ -75,6 +75,14 @@ def field_value(value, name: str) -> str:
     5 -> “V”, a diagnosis code -> its name."""
     if value in (None, ""):
         return "—"
+    # Stored parameters nest (a backend's solver report, a mask's provenance): each part in
+    # words the same way, never a Python repr.
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    if isinstance(value, dict):
+        return "; ".join(f"{field_label(k)}: {field_value(v, k)}" for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return ", ".join(field_value(v, name) for v in value)
     if name == "diagnosis":
         from repository.models import Diagnosis
 

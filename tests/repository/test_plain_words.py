@@ -17,6 +17,14 @@ def test_codes_become_words():
     assert field_label("diagnosis_confirmation") == "Confirmed by"
 
 
+def test_nested_parameters_read_in_words_not_as_python():
+    value = {"mask": {"source": "learned"}, "passes": True, "ita_corrections": [[0.1455, -17.48]]}
+    assert field_value(value, "params") == (
+        "Mask: Source: learned; Passes: yes; Ita corrections: 0.1455, -17.48"
+    )
+    assert field_value(False, "white_balance") == "no"
+
+
 @pytest.mark.django_db
 def test_diagnosis_code_becomes_its_name():
     assert field_value("mel", "diagnosis") == "Melanoma"
