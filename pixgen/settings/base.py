@@ -33,6 +33,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "pixgen.gc_tuning.ReleaseReferenceCycles",
     "repository.middleware.RetryReadAfterLostConnection",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
