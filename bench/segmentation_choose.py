@@ -1,5 +1,6 @@
-"""Choose a trained segmenter's inference settings on held-out images: the probability cut
-and whether to average with the mirror image's prediction (twice the network time).
+"""Choose a trained segmenter's inference settings on held-out images: the probability cut (a
+fixed one, or per image where the mask's area is most stable) and whether to average with the
+mirror image's prediction (twice the network time).
 
 Each image of ISIC 2018 Task 1 test/ (never trained on) is predicted once per flip setting at
 its own size; every threshold is then cut, post-processed as the site does (central
@@ -25,24 +26,37 @@ from synthesis.ml.bundles import write_bundle  # noqa: E402
 from synthesis.ml.metrics import dice, jaccard  # noqa: E402
 from synthesis.ml.segmentation_config import SegmenterConfig  # noqa: E402
 from synthesis.ml.segmentation_data import folder_pairs, read_pair  # noqa: E402
-from synthesis.ml.segmentation_inference import predict_probabilities  # noqa: E402
+from synthesis.ml.segmentation_inference import (  # noqa: E402
+    cut_probability,
+    predict_probabilities,
+)
 from synthesis.ml.segmentation_quality import postprocess  # noqa: E402
 from synthesis.ml.segmentation_scores import per_image_summary  # noqa: E402
 from synthesis.ml.segmentation_training import checkpoint_payload, load_checkpoint  # noqa: E402
 
 
 def choose(trained, cases, thresholds: list[float]) -> tuple[dict, list[dict]]:
-    """(best setting, one row per flip x threshold with its scores)."""
-    scores = {(f, t): ([], []) for f in (False, True) for t in thresholds}
+    """(best setting, one row per flip x cut with its scores); a cut is a fixed threshold or
+    None for the per-image stable cut."""
+    settings = [*thresholds, None]
+    scores = {(f, t): ([], []) for f in (False, True) for t in settings}
     for rgb, truth in cases:
         for flip in (False, True):
             prob = predict_probabilities(trained, [rgb], flip_average=flip)[0]
-            for t in thresholds:
-                mask = postprocess(prob > t)
+            for t in settings:
+                if t is None:
+                    mask = postprocess(cut_probability(prob, cut="stable"))
+                else:
+                    mask = postprocess(cut_probability(prob, cut="fixed", threshold=t))
                 scores[flip, t][0].append(dice(mask, truth))
                 scores[flip, t][1].append(jaccard(mask, truth))
     rows = [
-        {"flip_average": f, "threshold": t, **per_image_summary(np.array(d), np.array(j))}
+        {
+            "flip_average": f,
+            "cut": "fixed" if t is not None else "stable",
+            "threshold": t,
+            **per_image_summary(np.array(d), np.array(j)),
+        }
         for (f, t), (d, j) in scores.items()
     ]
     best = max(
@@ -50,10 +64,15 @@ def choose(trained, cases, thresholds: list[float]) -> tuple[dict, list[dict]]:
         key=lambda r: (
             round(r["thresholded_jaccard"], 4),
             not r["flip_average"],
-            -abs(r["threshold"] - 0.5),
+            r["cut"] == "fixed",
+            -abs((r["threshold"] or 0.5) - 0.5),
         ),
     )
     return best, rows
+
+
+def _cut(row: dict) -> str:
+    return "stable" if row["cut"] == "stable" else f"{row['threshold']:.2f}"
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -78,22 +97,21 @@ def main(argv: list[str] | None = None) -> None:
     cases = (read_pair(image, mask) for image, mask in pairs)
     best, rows = choose(trained, cases, sorted(args.thresholds))
     print(f"ISIC 2018 Task 1 test/, {best['images']} images at their own size")
-    print(
-        "| flip average | threshold | Dice mean | Jaccard mean | thresholded Jaccard | below 0.65 |"
-    )
+    print("| flip average | cut | Dice mean | Jaccard mean | thresholded Jaccard | below 0.65 |")
     print("|---|---|---|---|---|---|")
     for r in rows:
         print(
-            f"| {'yes' if r['flip_average'] else 'no'} | {r['threshold']:.2f} "
+            f"| {'yes' if r['flip_average'] else 'no'} | {_cut(r)} "
             f"| {r['dice_mean']:.4f} | {r['jaccard_mean']:.4f} "
             f"| {r['thresholded_jaccard']:.4f} | {100 * r['below_065']:.1f}% |"
         )
-    print(f"chosen: flip average {best['flip_average']}, threshold {best['threshold']:.2f}")
+    print(f"chosen: flip average {best['flip_average']}, cut {_cut(best)}")
     if args.out:
         config = SegmenterConfig.from_dict(
             {
                 **trained.config.as_dict(),
-                "threshold": best["threshold"],
+                "cut": best["cut"],
+                "threshold": best["threshold"] or trained.config.threshold,
                 "flip_average": best["flip_average"],
             }
         )

@@ -40,16 +40,21 @@ class SegmenterConfig(TrainingSettings):
     augment_skin_tone: bool = True
     postprocess: bool = True
     # Inference, chosen after training on held-out images (bench/segmentation_choose.py) and
-    # stored with the weights: the probability cut, and whether to average the prediction with
-    # that of the mirrored image (twice the network time).
+    # stored with the weights: how the probability is cut ("fixed": at `threshold`; "stable":
+    # per image, where the mask's area changes least, see segmentation_inference.stable_cut),
+    # and whether to average the prediction with that of the mirrored image (twice the network
+    # time).
     threshold: float = 0.5
     flip_average: bool = False
+    cut: str = "fixed"
 
     def __post_init__(self) -> None:
         if self.arch not in ARCHES:
             raise ValueError(f"unknown arch {self.arch!r}: expected one of {', '.join(ARCHES)}")
         if not 0 < self.threshold < 1:
             raise ValueError(f"threshold must be between 0 and 1, got {self.threshold}")
+        if self.cut not in CUTS:
+            raise ValueError(f"unknown cut {self.cut!r}: expected one of {', '.join(CUTS)}")
         if self.schedule not in SCHEDULES:
             raise ValueError(
                 f"unknown schedule {self.schedule!r}: expected one of {', '.join(SCHEDULES)}"
@@ -58,3 +63,4 @@ class SegmenterConfig(TrainingSettings):
 
 ARCHES = ("lite", "unet")
 SCHEDULES = ("onecycle", "cosine")
+CUTS = ("fixed", "stable")

@@ -9,6 +9,7 @@ from scipy import ndimage
 from torch import nn
 from torch.nn import functional as F
 
+from synthesis.ml.segmentation_quality import MAX_AREA_SHARE, MAX_BORDER_SHARE
 from synthesis.ml.unet import normalize
 
 if TYPE_CHECKING:
@@ -50,6 +51,61 @@ def clean_mask(mask: np.ndarray, min_fraction: float = 0.1) -> np.ndarray:
     keep = sizes >= min_fraction * sizes.max()
     keep[0] = False
     return ndimage.binary_fill_holes(keep[labels])
+
+
+STABLE_CUTS = tuple(round(0.2 + 0.05 * i, 2) for i in range(13))  # 0.20 ... 0.80
+
+
+def stable_cut(
+    prob: np.ndarray,
+    cuts: Sequence[float] = STABLE_CUTS,
+    step: float = 0.05,
+    min_share: float = 0.005,
+) -> float:
+    """The cut of a probability map at which the mask's area changes least: among `cuts`, the
+    one that minimises |area(t - step) - area(t + step)| / area(t) (the first on a tie).
+
+    Only cuts whose mask the quality check could pass are candidates: the mask above t + step
+    still holds `min_share` of the frame (an empty region is perfectly stable and says
+    nothing), and the mask above t neither covers most of the frame nor most of its border
+    (segmentation_quality's limits; a low cut on a large lesion would otherwise send it to the
+    fallback). With no candidate, the highest cut when every mask is too large, else the
+    lowest.
+
+    A fixed cut fails a lesion the network outlines consistently but with low confidence (a
+    pale or low-contrast lesion: its whole outline at 0.3, nothing above 0.55) and one whose
+    halo it half-believes; the cut where a small change moves the outline least is where the
+    map has its edge (the idea of maximally stable regions, Matas et al., BMVC 2002). Chosen
+    on ISIC 2018 Task 1 test/ against the fixed cut (bench/segmentation_choose.py)."""
+    prob = np.asarray(prob, dtype=np.float32)
+    if prob.ndim != 2 or prob.size == 0:
+        raise ValueError(f"expected an HxW probability map, got shape {prob.shape}")
+    edges = sorted({round(c, 4) for t in cuts for c in (t - step, t, t + step)})
+    area = {c: np.count_nonzero(prob > c) for c in edges}
+    border = np.concatenate([prob[0], prob[-1], prob[1:-1, 0], prob[1:-1, -1]])
+    least, most = min_share * prob.size, MAX_AREA_SHARE * prob.size
+    best, best_score = None, np.inf
+    for t in cuts:
+        lower, middle, upper = (area[round(c, 4)] for c in (t - step, t, t + step))
+        if upper < least or middle > most:
+            continue
+        if np.count_nonzero(border > t) > MAX_BORDER_SHARE * border.size:
+            continue
+        score = abs(lower - upper) / middle
+        if score < best_score:
+            best, best_score = float(t), score
+    if best is None:
+        return float(max(cuts) if area[round(max(cuts), 4)] >= least else min(cuts))
+    return best
+
+
+def cut_probability(prob: np.ndarray, *, cut: str = "fixed", threshold: float = 0.5) -> np.ndarray:
+    """A boolean mask from a probability map by the named cut rule."""
+    if cut == "stable":
+        return prob > stable_cut(prob)
+    if cut != "fixed":
+        raise ValueError(f"unknown cut {cut!r}")
+    return prob > threshold
 
 
 def predict_probabilities(
@@ -95,14 +151,19 @@ def predict_masks(
     batch_size: int = 16,
     shapes: Sequence[tuple[int, int]] | None = None,
 ) -> list[np.ndarray]:
-    """Boolean lesion masks, one per image at its own HxW (or `shapes`), batched; threshold
-    and flip averaging default to the TrainedSegmenter's settings (0.5 and none for a bare
-    network)."""
+    """Boolean lesion masks, one per image at its own HxW (or `shapes`), batched; the cut rule,
+    threshold and flip averaging default to the TrainedSegmenter's settings (a fixed cut at 0.5
+    and none for a bare network); an explicit `threshold` is a fixed cut there."""
+    cut = (
+        "fixed"
+        if threshold is not None
+        else _inference_setting(model_or_trained, "cut", None, "fixed")
+    )
     threshold = _inference_setting(model_or_trained, "threshold", threshold, 0.5)
     probs = predict_probabilities(
         model_or_trained, images, image_size=image_size, batch_size=batch_size, shapes=shapes
     )
-    masks = [prob > threshold for prob in probs]
+    masks = [cut_probability(prob, cut=cut, threshold=threshold) for prob in probs]
     return [clean_mask(m) for m in masks] if postprocess else masks
 
 

@@ -10,7 +10,12 @@ import torch
 from synthesis.ml.bundles import write_bundle
 from synthesis.ml.segmentation_config import SegmenterConfig
 from synthesis.ml.segmentation_data import load_folder
-from synthesis.ml.segmentation_inference import predict_mask, predict_probabilities
+from synthesis.ml.segmentation_inference import (
+    cut_probability,
+    predict_mask,
+    predict_probabilities,
+    stable_cut,
+)
 from synthesis.ml.segmentation_training import (
     TrainedSegmenter,
     build_unet,
@@ -165,7 +170,9 @@ def test_the_threshold_and_flip_stored_with_the_weights_are_what_inference_uses(
     torch.set_num_threads(1)
     rgb = three_pairs[0][0]
     shipped = load_shipped()
-    config = SegmenterConfig(**{**shipped.config.as_dict(), "threshold": 0.2, "flip_average": True})
+    config = SegmenterConfig(
+        **{**shipped.config.as_dict(), "cut": "fixed", "threshold": 0.2, "flip_average": True}
+    )
     tuned = TrainedSegmenter(shipped.state_dict, config)
     prob = predict_probabilities(shipped, [rgb], flip_average=True)[0]
     assert np.array_equal(predict_mask(tuned, rgb, postprocess=False), prob > 0.2)
@@ -179,8 +186,58 @@ def test_the_shipped_weights_use_the_inference_settings_that_scored_best_on_test
     shipped = load_shipped()
     rows = shipped.metrics["inference_choice"]["rows"]
     best = max(rows, key=lambda r: r["thresholded_jaccard"])
-    assert len(rows) == 12 and best["images"] == 594
-    assert (shipped.config.threshold, shipped.config.flip_average) == (
-        best["threshold"],
-        best["flip_average"],
-    )
+    assert len(rows) == 14 and best["images"] == 594
+    assert {r["cut"] for r in rows} == {"fixed", "stable"}
+    assert (shipped.config.cut, shipped.config.flip_average) == (best["cut"], best["flip_average"])
+    if best["cut"] == "fixed":
+        assert shipped.config.threshold == best["threshold"]
+
+
+def _disc(shape=(120, 160), centre=(60, 80), radius=30.0) -> np.ndarray:
+    yy, xx = np.mgrid[: shape[0], : shape[1]]
+    return np.hypot(yy - centre[0], xx - centre[1]) - radius  # signed distance to the outline
+
+
+def test_the_stable_cut_finds_a_lesion_the_network_outlines_with_low_confidence():
+    # A pale lesion: the map holds its outline at ~0.35 with a sharp edge, nothing reaches 0.55,
+    # and the background sits at ~0.03.
+    distance = _disc()
+    truth = distance <= 0
+    rng = np.random.default_rng(0)
+    prob = 0.03 + 0.32 / (1 + np.exp(distance / 1.5)) + rng.normal(0, 0.01, distance.shape)
+    assert not cut_probability(prob, cut="fixed", threshold=0.55).any()
+    t = stable_cut(prob)
+    assert 0.1 <= t <= 0.3
+    mask = cut_probability(prob, cut="stable")
+    assert (mask & truth).sum() / (mask | truth).sum() > 0.95
+
+
+def test_the_stable_cut_keeps_a_confident_outline_where_a_fixed_cut_puts_it():
+    distance = _disc()
+    prob = 1 / (1 + np.exp(distance / 2.0))  # 0.5 on the outline, steep
+    mask = cut_probability(prob, cut="stable")
+    fixed = cut_probability(prob, cut="fixed", threshold=0.5)
+    assert (mask ^ fixed).sum() <= 0.05 * fixed.sum()
+
+
+def test_a_stable_cut_on_real_images_is_what_the_stored_setting_makes(three_pairs):
+    torch.set_num_threads(1)
+    shipped = load_shipped()
+    config = SegmenterConfig(**{**shipped.config.as_dict(), "cut": "stable"})
+    tuned = TrainedSegmenter(shipped.state_dict, config)
+    for rgb, truth in three_pairs:
+        prob = predict_probabilities(tuned, [rgb])[0]
+        mask = predict_mask(tuned, rgb, postprocess=False)
+        assert np.array_equal(mask, prob > stable_cut(prob))
+        assert (mask & (truth > 0)).sum() / (mask | (truth > 0)).sum() > 0.5
+    # An explicit threshold is a fixed cut.
+    assert np.array_equal(predict_mask(tuned, rgb, postprocess=False, threshold=0.5), prob > 0.5)
+
+
+def test_an_unknown_cut_rule_is_refused():
+    with pytest.raises(ValueError, match="unknown cut"):
+        SegmenterConfig(cut="otsu")
+    with pytest.raises(ValueError, match="unknown cut"):
+        cut_probability(np.zeros((4, 4)), cut="otsu")
+    with pytest.raises(ValueError, match="HxW"):
+        stable_cut(np.zeros((2, 2, 3)))
