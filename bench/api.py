@@ -242,7 +242,9 @@ class WsgiClient:
     the same way), in this process, as a server calls it: an environ in, the body read, the
     response closed. Not Django's test client: it ties every response to itself (`client`,
     `json` as a partial of the response, `request`), reference cycles no server makes, which
-    left whole pages for the garbage collector to free and were measured as server time."""
+    left whole pages for the garbage collector to free and were measured as server time. Like
+    gunicorn, and unlike the test client, each request also runs Django's database connection
+    health check."""
 
     def __init__(self):
         from django.core.wsgi import get_wsgi_application
@@ -261,6 +263,7 @@ class WsgiClient:
             "SERVER_NAME": "localhost",
             "SERVER_PORT": "80",
             "SERVER_PROTOCOL": "HTTP/1.1",
+            "REMOTE_ADDR": "127.0.0.1",
             "HTTP_HOST": "localhost",
             "wsgi.input": io.BytesIO(b""),
             "wsgi.errors": sys.stderr,

@@ -3,10 +3,11 @@ fixed one, or per image where the mask's area is most stable) and whether to ave
 mirror image's prediction (twice the network time).
 
 Each image of ISIC 2018 Task 1 test/ (never trained on) is predicted once per flip setting at
-its own size; every threshold is then cut, post-processed as the site does (central
-component, holes filled) and scored. The setting with the best thresholded Jaccard wins (ties:
-no flip, then the cut nearest 0.5). With --out, the checkpoint is written again with the
-chosen settings (and this table in its metrics), ready to checksum and ship.
+its own size; every cut is then made, post-processed as the site does (central component,
+holes filled) and scored. The setting with the best thresholded Jaccard wins (ties: no flip,
+then a fixed cut before the stable one, then the cut nearest 0.5). With --out, the checkpoint
+is written again with the chosen settings (and this table in its metrics), ready to checksum
+and ship.
 
     .venv/bin/python bench/segmentation_choose.py --weights var/lite128-v2.pt \\
         [--out synthesis/ml/weights/NAME.pt] [--thresholds 0.4 0.45 0.5 0.55 0.6] [--limit N]

@@ -220,6 +220,24 @@ def test_the_stable_cut_keeps_a_confident_outline_where_a_fixed_cut_puts_it():
     assert (mask ^ fixed).sum() <= 0.05 * fixed.sum()
 
 
+def test_the_stable_cut_of_a_large_upload_counts_a_grid_and_finds_the_same_outline():
+    distance = _disc(shape=(1500, 2000), centre=(750, 1000), radius=300.0)
+    truth = distance <= 0
+    prob = 0.03 + 0.32 / (1 + np.exp(distance / 8.0))
+    mask = cut_probability(prob, cut="stable")
+    assert (mask & truth).sum() / (mask | truth).sum() > 0.95
+
+
+def test_with_no_cut_the_check_could_pass_the_highest_cut_that_still_holds_a_mask():
+    # Bright along the whole border at every level (a lens shadow the network believes in):
+    # no candidate; the highest cut whose mask is not empty is the least harm.
+    rows, cols = np.mgrid[:100, :100]
+    ring = np.minimum.reduce([rows, cols, 99 - rows, 99 - cols])
+    prob = np.clip(0.72 - 0.004 * ring, 0, 1)
+    assert stable_cut(prob) == 0.7
+    assert stable_cut(np.zeros((50, 50))) == 0.2
+
+
 def test_a_stable_cut_on_real_images_is_what_the_stored_setting_makes(three_pairs):
     torch.set_num_threads(1)
     shipped = load_shipped()
