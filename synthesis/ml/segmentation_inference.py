@@ -9,7 +9,7 @@ from scipy import ndimage
 from torch import nn
 from torch.nn import functional as F
 
-from synthesis.ml.segmentation_quality import MAX_AREA_SHARE, MAX_BORDER_SHARE
+from synthesis.ml.segmentation_quality import MAX_AREA_SHARE, MAX_BORDER_SHARE, border_ring
 from synthesis.ml.unet import normalize
 
 if TYPE_CHECKING:
@@ -85,7 +85,7 @@ def stable_cut(
     sample = prob[::stride, ::stride]
     edges = sorted({round(c, 4) for t in cuts for c in (t - step, t, t + step)})
     area = {c: np.count_nonzero(sample > c) for c in edges}
-    border = np.concatenate([prob[0], prob[-1], prob[1:-1, 0], prob[1:-1, -1]])
+    border = prob[border_ring(prob.shape)]
     least, most = min_share * sample.size, MAX_AREA_SHARE * sample.size
     best, best_score = None, np.inf
     for t in cuts:

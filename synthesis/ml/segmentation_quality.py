@@ -23,7 +23,8 @@ FILLS_FRAME = "fills_frame"
 CHECKS = (EMPTY, TOUCHES_BORDER, FILLS_FRAME)
 
 
-def _ring(shape: tuple[int, int]) -> np.ndarray:
+def border_ring(shape: tuple[int, int]) -> np.ndarray:
+    """The frame's outermost pixels (what the border check measures)."""
     ring = np.zeros(shape, dtype=bool)
     ring[0] = ring[-1] = ring[:, 0] = ring[:, -1] = True
     return ring
@@ -60,6 +61,6 @@ def quality_check(mask: np.ndarray) -> str:
         return EMPTY
     if area > MAX_AREA_SHARE:
         return FILLS_FRAME
-    if float(mask[_ring(mask.shape)].mean()) > MAX_BORDER_SHARE:
+    if float(mask[border_ring(mask.shape)].mean()) > MAX_BORDER_SHARE:
         return TOUCHES_BORDER
     return PASSED
