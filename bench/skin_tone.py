@@ -90,24 +90,23 @@ def load_cases(folder: Path, count: int, mask_name) -> list[tuple[str, np.ndarra
     return cases
 
 
-# The reflectance model the renders are made with (--render-model); by default the one
-# closest to published colorimetry. Rendering with the other model shows what a mismatch
-# between the estimator's model and real skin costs.
-RENDER_MODEL = so.SKIN_MODEL
+# `model` below is the reflectance model the renders are made with (--render-model); by default
+# the one closest to published colorimetry. Rendering with the other model shows what a
+# mismatch between the estimator's model and real skin costs.
 
 
 # Type I's band centre needs less blood than 1% at the lightest melanin Jacques reports (1%):
 # very light skin is pale as much for its thin blood supply as for its melanin.
-def levels() -> tuple[tuple[float, float], ...]:
+def levels(model: str) -> tuple[tuple[float, float], ...]:
     return ((0.01, 0.004),) + tuple(
-        (round(so.melanin_for_ita(v, model=RENDER_MODEL), 4), so.REFERENCE_BLOOD)
+        (round(so.melanin_for_ita(v, model=model), 4), so.REFERENCE_BLOOD)
         for v in list(TYPE_CENTRES_ITA.values())[1:]
     )
 
 
-def truth(melanin: float, blood: float) -> tuple[float, float]:
-    lab = so.standard_colour(melanin, blood, RENDER_MODEL)
-    return float(so.ita_of_lab(lab)), float(so.melanin_index(melanin, blood, RENDER_MODEL))
+def truth(melanin: float, blood: float, model: str) -> tuple[float, float]:
+    lab = so.standard_colour(melanin, blood, model)
+    return float(so.ita_of_lab(lab)), float(so.melanin_index(melanin, blood, model))
 
 
 def central_crop(rgb: np.ndarray, healthy: np.ndarray):
@@ -120,13 +119,13 @@ def group_of_ita(ita: float) -> str:
     return group_of(ita_to_fitzpatrick(ita))
 
 
-def run_renders(cases, rows: list[dict]) -> None:
+def run_renders(cases, rows: list[dict], model: str) -> None:
+    answers = [(melanin, blood, *truth(melanin, blood, model)) for melanin, blood in levels(model)]
     for index, (name, rgb, mask) in enumerate(cases):
         healthy = ~mask & field_of_view_mask(rgb)
         background = CLINICAL_BACKGROUNDS[index % len(CLINICAL_BACKGROUNDS)]
-        for melanin, blood in levels():
-            true_ita, true_mi = truth(melanin, blood)
-            render = recolour_skin(rgb, healthy, melanin, blood, model=RENDER_MODEL)
+        for melanin, blood, true_ita, true_mi in answers:
+            render = recolour_skin(rgb, healthy, melanin, blood, model=model)
             crop, _ = central_crop(render, healthy)
             composite, _ = clinical_composite(crop, background, ruler=index % 3 == 0, seed=index)
             for condition, (mired, tint, stops) in CONDITIONS.items():
@@ -351,14 +350,12 @@ def main() -> None:
         help="reflectance model of the renders and their answers (default: skin_optics.SKIN_MODEL)",
     )
     args = parser.parse_args()
-    global RENDER_MODEL
-    RENDER_MODEL = args.render_model
     cases = load_cases(HAM, args.images, lambda stem: f"{stem}_segmentation.png")
     if args.isic:
         cases += load_cases(ISIC, args.isic, lambda stem: f"{stem}_segmentation.png")
     print(
-        f"{len(cases)} source images, {len(levels())} melanin levels, "
-        f"{len(CONDITIONS)} conditions, renders by the {RENDER_MODEL} model"
+        f"{len(cases)} source images, {len(levels(args.render_model))} melanin levels, "
+        f"{len(CONDITIONS)} conditions, renders by the {args.render_model} model"
     )
     if args.latency_only:
         for label, ms in latency(cases).items():
@@ -366,7 +363,7 @@ def main() -> None:
         return
     rows: list[dict] = []
     started = time.perf_counter()
-    run_renders(cases, rows)
+    run_renders(cases, rows, args.render_model)
     print(f"{len(rows)} renders measured in {time.perf_counter() - started:.0f} s")
     by_level = summarise(rows, "melanin")
     by_condition = summarise(rows, "condition")
