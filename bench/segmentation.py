@@ -139,7 +139,10 @@ def main(argv: list[str] | None = None) -> None:
             demo_cases(args.limit),
         ),
     }
-    report = {"weights": str(args.weights), "threads": args.threads}
+    weights = args.weights.resolve()
+    # Relative to the checkout where it can be, so a committed report names no one's machine.
+    shown = weights.relative_to(ROOT) if weights.is_relative_to(ROOT) else weights
+    report = {"weights": str(shown), "threads": args.threads}
     for key, (title, shape, cases) in sets.items():
         report[key] = run_set(cases, trained)
         print_table(title, shape, report[key])

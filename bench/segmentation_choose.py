@@ -1,11 +1,12 @@
 """Choose a trained segmenter's inference settings on held-out images: the probability cut (a
-fixed one, or per image where the mask's area is most stable) and whether to average with the
-mirror image's prediction (twice the network time).
+fixed one, or per image where the mask's area is most stable) and how many symmetric views of
+the image to average (1, 2: with its mirror image, 8: the quarter turns of both; one network
+pass each).
 
-Each image of ISIC 2018 Task 1 test/ (never trained on) is predicted once per flip setting at
-its own size; every cut is then made, post-processed as the site does (central component,
-holes filled) and scored. The setting with the best thresholded Jaccard wins (ties: no flip,
-then a fixed cut before the stable one, then the cut nearest 0.5). With --out, the checkpoint
+Each image of ISIC 2018 Task 1 test/ (never trained on) is predicted once per number of views
+at its own size; every cut is then made, post-processed as the site does (central component,
+holes filled) and scored. The setting with the best thresholded Jaccard wins (ties: fewer
+views, then a fixed cut before the stable one, then the cut nearest 0.5). With --out, the checkpoint
 is written again with the chosen settings (and this table in its metrics), ready to checksum
 and ship.
 
@@ -25,7 +26,7 @@ import torch  # noqa: E402
 
 from synthesis.ml.bundles import write_bundle  # noqa: E402
 from synthesis.ml.metrics import dice, jaccard  # noqa: E402
-from synthesis.ml.segmentation_config import SegmenterConfig  # noqa: E402
+from synthesis.ml.segmentation_config import VIEWS, SegmenterConfig  # noqa: E402
 from synthesis.ml.segmentation_data import folder_pairs, read_pair  # noqa: E402
 from synthesis.ml.segmentation_inference import (  # noqa: E402
     cut_probability,
@@ -37,34 +38,34 @@ from synthesis.ml.segmentation_training import checkpoint_payload, load_checkpoi
 
 
 def choose(trained, cases, thresholds: list[float]) -> tuple[dict, list[dict]]:
-    """(best setting, one row per flip x cut with its scores); a cut is a fixed threshold or
+    """(best setting, one row per views x cut with its scores); a cut is a fixed threshold or
     None for the per-image stable cut."""
     settings = [*thresholds, None]
-    scores = {(f, t): ([], []) for f in (False, True) for t in settings}
+    scores = {(v, t): ([], []) for v in VIEWS for t in settings}
     for rgb, truth in cases:
-        for flip in (False, True):
-            prob = predict_probabilities(trained, [rgb], flip_average=flip)[0]
+        for views in VIEWS:
+            prob = predict_probabilities(trained, [rgb], views=views)[0]
             for t in settings:
                 if t is None:
                     mask = postprocess(cut_probability(prob, cut="stable"))
                 else:
                     mask = postprocess(cut_probability(prob, cut="fixed", threshold=t))
-                scores[flip, t][0].append(dice(mask, truth))
-                scores[flip, t][1].append(jaccard(mask, truth))
+                scores[views, t][0].append(dice(mask, truth))
+                scores[views, t][1].append(jaccard(mask, truth))
     rows = [
         {
-            "flip_average": f,
+            "views": v,
             "cut": "fixed" if t is not None else "stable",
             "threshold": t,
             **per_image_summary(np.array(d), np.array(j)),
         }
-        for (f, t), (d, j) in scores.items()
+        for (v, t), (d, j) in scores.items()
     ]
     best = max(
         rows,
         key=lambda r: (
             round(r["thresholded_jaccard"], 4),
-            not r["flip_average"],
+            -r["views"],
             r["cut"] == "fixed",
             -abs((r["threshold"] or 0.5) - 0.5),
         ),
@@ -98,22 +99,22 @@ def main(argv: list[str] | None = None) -> None:
     cases = (read_pair(image, mask) for image, mask in pairs)
     best, rows = choose(trained, cases, sorted(args.thresholds))
     print(f"ISIC 2018 Task 1 test/, {best['images']} images at their own size")
-    print("| flip average | cut | Dice mean | Jaccard mean | thresholded Jaccard | below 0.65 |")
+    print("| views | cut | Dice mean | Jaccard mean | thresholded Jaccard | below 0.65 |")
     print("|---|---|---|---|---|---|")
     for r in rows:
         print(
-            f"| {'yes' if r['flip_average'] else 'no'} | {_cut(r)} "
+            f"| {r['views']} | {_cut(r)} "
             f"| {r['dice_mean']:.4f} | {r['jaccard_mean']:.4f} "
             f"| {r['thresholded_jaccard']:.4f} | {100 * r['below_065']:.1f}% |"
         )
-    print(f"chosen: flip average {best['flip_average']}, cut {_cut(best)}")
+    print(f"chosen: {best['views']} views, cut {_cut(best)}")
     if args.out:
         config = SegmenterConfig.from_dict(
             {
                 **trained.config.as_dict(),
                 "cut": best["cut"],
                 "threshold": best["threshold"] or trained.config.threshold,
-                "flip_average": best["flip_average"],
+                "views": best["views"],
             }
         )
         trained.config = config

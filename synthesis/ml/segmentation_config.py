@@ -42,10 +42,10 @@ class SegmenterConfig(TrainingSettings):
     # Inference, chosen after training on held-out images (bench/segmentation_choose.py) and
     # stored with the weights: how the probability is cut ("fixed": at `threshold`; "stable":
     # per image, where the mask's area changes least, see segmentation_inference.stable_cut),
-    # and whether to average the prediction with that of the mirrored image (twice the network
-    # time).
+    # and how many views of the image the prediction averages (VIEWS; each costs one network
+    # pass).
     threshold: float = 0.5
-    flip_average: bool = False
+    views: int = 1
     cut: str = "fixed"
 
     def __post_init__(self) -> None:
@@ -53,6 +53,10 @@ class SegmenterConfig(TrainingSettings):
             raise ValueError(f"unknown arch {self.arch!r}: expected one of {', '.join(ARCHES)}")
         if not 0 < self.threshold < 1:
             raise ValueError(f"threshold must be between 0 and 1, got {self.threshold}")
+        if isinstance(self.views, bool) or self.views not in VIEWS:
+            raise ValueError(
+                f"views must be one of {', '.join(map(str, VIEWS))}, got {self.views!r}"
+            )
         if self.cut not in CUTS:
             raise ValueError(f"unknown cut {self.cut!r}: expected one of {', '.join(CUTS)}")
         if self.schedule not in SCHEDULES:
@@ -64,3 +68,7 @@ class SegmenterConfig(TrainingSettings):
 ARCHES = ("lite", "unet")
 SCHEDULES = ("onecycle", "cosine")
 CUTS = ("fixed", "stable")
+# Views averaged at inference: the image alone; with its mirror image; the four quarter turns
+# of both (the symmetries of a square, all of which the training augmentation showed the
+# network, and none of which changes what a dermoscopic lesion is).
+VIEWS = (1, 2, 8)

@@ -378,7 +378,13 @@ def load_checkpoint(fileobj: IO[bytes] | bytes) -> TrainedSegmenter:
     )
     try:
         # Checkpoints written before the lite network existed carry no arch: the plain U-Net.
-        config = SegmenterConfig.from_dict({"arch": "unet", **dict(payload["config"])})
+        values = {"arch": "unet", **dict(payload["config"])}
+        # Checkpoints written before the eight-view average said whether to average with the
+        # mirror image.
+        if "flip_average" in values:
+            mirrored = values.pop("flip_average")
+            values.setdefault("views", 2 if mirrored else 1)
+        config = SegmenterConfig.from_dict(values)
         trained = TrainedSegmenter(
             state_dict=dict(payload["state_dict"]), config=config, metrics=dict(payload["metrics"])
         )

@@ -7,9 +7,9 @@ import threading
 from pathlib import Path
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
-SHIPPED_VERSION = "isic2018-lite128-v3"
-SHIPPED_FILE = WEIGHTS_DIR / "isic2018-lite128-v3.pt"
-SHIPPED_SHA256 = "29f020ec797371159c4e2f8ffa0e347077ffcc722dae9772f1e468e81b00cf56"
+SHIPPED_VERSION = "isic2018-lite128-v4"
+SHIPPED_FILE = WEIGHTS_DIR / "isic2018-lite128-v4.pt"
+SHIPPED_SHA256 = "9107fdd904d27deb6bff51b9e8a73b23185de056b61bcf6b21b4e9d3988b0846"
 
 _cache: dict[tuple[str, str], object] = {}
 _lock = threading.Lock()
@@ -57,7 +57,7 @@ def load_shipped():
     return load_weights(SHIPPED_FILE, SHIPPED_SHA256)
 
 
-SHIPPED_BENCH = WEIGHTS_DIR / "isic2018-lite128-v3.bench.json"
+SHIPPED_BENCH = WEIGHTS_DIR / "isic2018-lite128-v4.bench.json"
 
 
 def shipped_card() -> dict | None:

@@ -154,27 +154,56 @@ def test_an_unknown_schedule_is_refused():
         SegmenterConfig(schedule="step")
 
 
-def test_flip_averaging_makes_the_prediction_of_a_mirror_image_its_mirror(three_pairs):
+def test_averaging_with_the_mirror_makes_the_prediction_of_a_mirror_image_its_mirror(three_pairs):
     torch.set_num_threads(1)
     rgb = three_pairs[0][0]
     mirrored = np.ascontiguousarray(rgb[:, ::-1])
     shipped = load_shipped()
-    plain, plain_mirror = predict_probabilities(shipped, [rgb, mirrored], flip_average=False)
-    averaged, averaged_mirror = predict_probabilities(shipped, [rgb, mirrored], flip_average=True)
+    plain, plain_mirror = predict_probabilities(shipped, [rgb, mirrored], views=1)
+    averaged, averaged_mirror = predict_probabilities(shipped, [rgb, mirrored], views=2)
     assert np.abs(plain_mirror[:, ::-1] - plain).max() > 0.01  # the network alone is not
     assert np.abs(averaged_mirror[:, ::-1] - averaged).max() < 1e-4
     assert np.abs(averaged - (plain + plain_mirror[:, ::-1]) / 2).max() < 1e-4
 
 
-def test_the_threshold_and_flip_stored_with_the_weights_are_what_inference_uses(three_pairs):
+def test_eight_views_make_the_prediction_of_a_turned_image_its_turn(three_pairs):
+    torch.set_num_threads(1)
+    rgb = three_pairs[1][0]  # not square: the turned image has the other shape
+    turned = np.ascontiguousarray(np.rot90(rgb))
+    shipped = load_shipped()
+    two, two_turned = predict_probabilities(shipped, [rgb, turned], views=2)
+    eight, eight_turned = predict_probabilities(shipped, [rgb, turned], views=8)
+    assert eight_turned.shape == turned.shape[:2]
+    assert np.abs(np.rot90(two) - two_turned).max() > 0.01  # the mirror alone does not
+    assert np.abs(np.rot90(eight) - eight_turned).max() < 1e-3
+    flipped = predict_probabilities(shipped, [np.ascontiguousarray(rgb[::-1])], views=8)[0]
+    assert np.abs(flipped[::-1] - eight).max() < 1e-3
+
+
+def test_views_are_one_two_or_eight():
+    for bad in (0, 3, 4, True, "8"):
+        with pytest.raises(ValueError, match="views must be one of 1, 2, 8"):
+            SegmenterConfig(views=bad)
+
+
+def test_a_checkpoint_written_before_the_eight_views_keeps_its_mirror_setting():
+    payload = checkpoint_payload(load_shipped())
+    for mirrored, views in ((True, 2), (False, 1)):
+        config = {k: v for k, v in payload["config"].items() if k != "views"}
+        buffer = io.BytesIO()
+        write_bundle({**payload, "config": {**config, "flip_average": mirrored}}, buffer)
+        assert load_checkpoint(buffer.getvalue()).config.views == views
+
+
+def test_the_threshold_and_views_stored_with_the_weights_are_what_inference_uses(three_pairs):
     torch.set_num_threads(1)
     rgb = three_pairs[0][0]
     shipped = load_shipped()
     config = SegmenterConfig(
-        **{**shipped.config.as_dict(), "cut": "fixed", "threshold": 0.2, "flip_average": True}
+        **{**shipped.config.as_dict(), "cut": "fixed", "threshold": 0.2, "views": 2}
     )
     tuned = TrainedSegmenter(shipped.state_dict, config)
-    prob = predict_probabilities(shipped, [rgb], flip_average=True)[0]
+    prob = predict_probabilities(shipped, [rgb], views=2)[0]
     assert np.array_equal(predict_mask(tuned, rgb, postprocess=False), prob > 0.2)
     assert np.array_equal(predict_mask(tuned, rgb, postprocess=False, threshold=0.5), prob > 0.5)
     assert (prob > 0.2).sum() > (prob > 0.5).sum()
@@ -186,9 +215,10 @@ def test_the_shipped_weights_use_the_inference_settings_that_scored_best_on_test
     shipped = load_shipped()
     rows = shipped.metrics["inference_choice"]["rows"]
     best = max(rows, key=lambda r: r["thresholded_jaccard"])
-    assert len(rows) == 14 and best["images"] == 594
+    assert len(rows) == 21 and best["images"] == 594
     assert {r["cut"] for r in rows} == {"fixed", "stable"}
-    assert (shipped.config.cut, shipped.config.flip_average) == (best["cut"], best["flip_average"])
+    assert {r["views"] for r in rows} == {1, 2, 8}
+    assert (shipped.config.cut, shipped.config.views) == (best["cut"], best["views"])
     if best["cut"] == "fixed":
         assert shipped.config.threshold == best["threshold"]
 
