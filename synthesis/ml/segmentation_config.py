@@ -1,5 +1,6 @@
 """Hyper-parameters of a U-Net segmenter training run (no torch, so pages can check them)."""
 
+import dataclasses
 from dataclasses import dataclass
 
 from synthesis.ml.settings import TrainingSettings
@@ -53,7 +54,7 @@ class SegmenterConfig(TrainingSettings):
             raise ValueError(f"unknown arch {self.arch!r}: expected one of {', '.join(ARCHES)}")
         if not 0 < self.threshold < 1:
             raise ValueError(f"threshold must be between 0 and 1, got {self.threshold}")
-        if isinstance(self.views, bool) or self.views not in VIEWS:
+        if type(self.views) is not int or self.views not in VIEWS:
             raise ValueError(
                 f"views must be one of {', '.join(map(str, VIEWS))}, got {self.views!r}"
             )
@@ -63,6 +64,15 @@ class SegmenterConfig(TrainingSettings):
             raise ValueError(
                 f"unknown schedule {self.schedule!r}: expected one of {', '.join(SCHEDULES)}"
             )
+
+    def predicting_like(self, other: "SegmenterConfig") -> "SegmenterConfig":
+        """A copy that predicts as `other` does (cut rule, threshold, views averaged), with no
+        more views than this run's augmentation taught the network to treat alike: eight after
+        flips and quarter turns, two after flips alone, else one."""
+        taught = 8 if self.augment_flip and self.augment_rotate90 else 2 if self.augment_flip else 1
+        return dataclasses.replace(
+            self, cut=other.cut, threshold=other.threshold, views=min(other.views, taught)
+        )
 
 
 ARCHES = ("lite", "unet")

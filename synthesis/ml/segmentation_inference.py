@@ -9,6 +9,7 @@ from scipy import ndimage
 from torch import nn
 from torch.nn import functional as F
 
+from synthesis.ml.segmentation_config import VIEWS
 from synthesis.ml.segmentation_quality import MAX_AREA_SHARE, MAX_BORDER_SHARE, border_ring
 from synthesis.ml.unet import normalize
 
@@ -114,13 +115,11 @@ def cut_probability(prob: np.ndarray, *, cut: str = "fixed", threshold: float = 
 
 def symmetries(views: int) -> list[tuple[int, bool]]:
     """The (quarter turns, mirrored) of each view averaged: 1, 2 or 8 of a square's symmetries."""
-    if views == 1:
-        return [(0, False)]
-    if views == 2:
-        return [(0, False), (0, True)]
+    if type(views) is not int or views not in VIEWS:
+        raise ValueError(f"views must be one of {', '.join(map(str, VIEWS))}, got {views!r}")
     if views == 8:
         return [(turns, mirror) for turns in range(4) for mirror in (False, True)]
-    raise ValueError(f"views must be 1, 2 or 8, got {views!r}")
+    return [(0, False), (0, True)][:views]
 
 
 def _view(batch: torch.Tensor, turns: int, mirror: bool) -> torch.Tensor:
@@ -144,7 +143,8 @@ def predict_probabilities(
 ) -> list[np.ndarray]:
     """Lesion probability (float32, each image's own HxW, or `shapes`) per uint8 RGB image:
     the mean of the predictions for `views` symmetric views of it (default: the
-    TrainedSegmenter's setting, else the image alone), each turned back before averaging."""
+    TrainedSegmenter's setting, else the image alone), each turned back before averaging.
+    `batch_size` counts images; the network sees `views` times as many at once."""
     model, size = _model_and_size(model_or_trained, image_size)
     views = symmetries(_inference_setting(model_or_trained, "views", views, 1))
     model.eval()

@@ -147,10 +147,23 @@ def _train(run: JobRun, device, echo) -> SegmenterModel | None:
     run.require()  # cancelled while training: nothing is stored
     metrics = {k: v for k, v in trained.metrics.items() if k != "history"}
     metrics["history"] = trained.metrics.get("history", [])
+    trained.config = _predicting_like_shipped(trained.config)
     comparison = compare_with_shipped(trained, val_pairs)
     buffer = io.BytesIO()
     save_checkpoint(trained, buffer)
     return _store(run, trained, metrics, snapshot, buffer.getvalue(), comparison)
+
+
+def _predicting_like_shipped(config: SegmenterConfig) -> SegmenterConfig:
+    """The new model predicts as the shipped one does (its cut rule and views averaged, as far
+    as its own augmentation allows), so that the comparison below measures the weights, not
+    the inference settings, and the site serves the model as it was compared."""
+    from synthesis.ml.shipped_segmenter import WeightsError, load_shipped
+
+    try:
+        return config.predicting_like(load_shipped().config)
+    except WeightsError:
+        return config
 
 
 def compare_with_shipped(trained, val_pairs) -> dict:

@@ -180,10 +180,43 @@ def test_eight_views_make_the_prediction_of_a_turned_image_its_turn(three_pairs)
     assert np.abs(flipped[::-1] - eight).max() < 1e-3
 
 
+def test_eight_views_are_the_mean_of_the_network_on_each_view_turned_back(three_pairs):
+    torch.set_num_threads(1)
+    rgb = three_pairs[2][0]
+    shipped = load_shipped()
+    each = []
+    for turns in range(4):
+        for mirror in (False, True):
+            view = np.rot90(rgb, turns)
+            view = np.ascontiguousarray(view[:, ::-1] if mirror else view)
+            prob = predict_probabilities(shipped, [view], views=1)[0]
+            prob = prob[:, ::-1] if mirror else prob
+            each.append(np.rot90(prob, -turns))
+    eight = predict_probabilities(shipped, [rgb], views=8)[0]
+    assert np.abs(eight - np.mean(each, axis=0)).max() < 2e-3  # resampling of turned images
+    assert np.abs(eight - each[0]).max() > 0.01
+
+
 def test_views_are_one_two_or_eight():
-    for bad in (0, 3, 4, True, "8"):
+    for bad in (0, 3, 4, True, "8", 8.0):
         with pytest.raises(ValueError, match="views must be one of 1, 2, 8"):
             SegmenterConfig(views=bad)
+        with pytest.raises(ValueError, match="views must be one of 1, 2, 8"):
+            predict_probabilities(
+                LiteUNet(base_channels=4, depth=2), [np.zeros((8, 8, 3), np.uint8)], views=bad
+            )
+
+
+def test_a_run_predicts_like_another_only_with_the_views_its_augmentation_taught():
+    shipped = SegmenterConfig(views=8, cut="stable", threshold=0.55)
+    run = SegmenterConfig(epochs=3)
+    assert (run.predicting_like(shipped).views, run.predicting_like(shipped).cut) == (8, "stable")
+    assert (
+        run.predicting_like(shipped).threshold == 0.55 and run.predicting_like(shipped).epochs == 3
+    )
+    assert SegmenterConfig(augment_rotate90=False).predicting_like(shipped).views == 2
+    assert SegmenterConfig(augment_flip=False).predicting_like(shipped).views == 1
+    assert run.predicting_like(SegmenterConfig(views=2)).views == 2
 
 
 def test_a_checkpoint_written_before_the_eight_views_keeps_its_mirror_setting():

@@ -56,6 +56,21 @@ def test_a_trained_model_is_compared_with_the_shipped_one_on_its_held_out_images
     )
 
 
+def test_a_trained_model_is_compared_and_served_predicting_as_the_shipped_one(
+    moderator, masked_images
+):
+    from synthesis.ml.segmentation_training import load_checkpoint
+    from synthesis.ml.shipped_segmenter import load_shipped
+
+    shipped = load_shipped().config
+    model = train(moderator)
+    assert (model.config["views"], model.config["cut"]) == (shipped.views, shipped.cut)
+    with default_storage.open(model.weights.name) as stored:  # what the site serves
+        assert load_checkpoint(stored.read()).config.views == shipped.views
+    unturned = train(moderator, augment_rotate90=False)
+    assert unturned.config["views"] == 2  # mirror images only: it never saw a quarter turn
+
+
 def test_a_trained_model_replaces_the_shipped_one_only_when_it_beat_it(moderator, masked_images):
     first, second = train(moderator), train(moderator, seed=1)
     SegmenterModel.objects.filter(pk__in=[first.pk, second.pk]).update(beats_shipped=False)
