@@ -1,7 +1,6 @@
 """Hyper-parameters of a U-Net segmenter training run (no torch, so pages can check them)."""
 
-import dataclasses
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from synthesis.ml.settings import TrainingSettings
 
@@ -54,10 +53,7 @@ class SegmenterConfig(TrainingSettings):
             raise ValueError(f"unknown arch {self.arch!r}: expected one of {', '.join(ARCHES)}")
         if not 0 < self.threshold < 1:
             raise ValueError(f"threshold must be between 0 and 1, got {self.threshold}")
-        if type(self.views) is not int or self.views not in VIEWS:
-            raise ValueError(
-                f"views must be one of {', '.join(map(str, VIEWS))}, got {self.views!r}"
-            )
+        require_views(self.views)
         if self.cut not in CUTS:
             raise ValueError(f"unknown cut {self.cut!r}: expected one of {', '.join(CUTS)}")
         if self.schedule not in SCHEDULES:
@@ -70,7 +66,7 @@ class SegmenterConfig(TrainingSettings):
         more views than this run's augmentation taught the network to treat alike: eight after
         flips and quarter turns, two after flips alone, else one."""
         taught = 8 if self.augment_flip and self.augment_rotate90 else 2 if self.augment_flip else 1
-        return dataclasses.replace(
+        return replace(
             self, cut=other.cut, threshold=other.threshold, views=min(other.views, taught)
         )
 
@@ -82,3 +78,10 @@ CUTS = ("fixed", "stable")
 # of both (the symmetries of a square, all of which the training augmentation showed the
 # network, and none of which changes what a dermoscopic lesion is).
 VIEWS = (1, 2, 8)
+
+
+def require_views(views) -> int:
+    """`views` when it is one of VIEWS (an int, not a bool or a float), else a ValueError."""
+    if type(views) is not int or views not in VIEWS:
+        raise ValueError(f"views must be one of {', '.join(map(str, VIEWS))}, got {views!r}")
+    return views

@@ -9,7 +9,7 @@ from scipy import ndimage
 from torch import nn
 from torch.nn import functional as F
 
-from synthesis.ml.segmentation_config import VIEWS
+from synthesis.ml.segmentation_config import require_views
 from synthesis.ml.segmentation_quality import MAX_AREA_SHARE, MAX_BORDER_SHARE, border_ring
 from synthesis.ml.unet import normalize
 
@@ -115,9 +115,7 @@ def cut_probability(prob: np.ndarray, *, cut: str = "fixed", threshold: float = 
 
 def symmetries(views: int) -> list[tuple[int, bool]]:
     """The (quarter turns, mirrored) of each view averaged: 1, 2 or 8 of a square's symmetries."""
-    if type(views) is not int or views not in VIEWS:
-        raise ValueError(f"views must be one of {', '.join(map(str, VIEWS))}, got {views!r}")
-    if views == 8:
+    if require_views(views) == 8:
         return [(turns, mirror) for turns in range(4) for mirror in (False, True)]
     return [(0, False), (0, True)][:views]
 
