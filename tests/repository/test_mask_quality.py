@@ -10,7 +10,7 @@ from PIL import Image
 from repository.models import LesionImage
 from repository.services.analysis import image_analyse
 from synthesis.ml import segmentation_quality
-from tests.conftest import DEMO_DIR, demo_rows, ingest
+from tests.conftest import DEMO_DIR, demo_rows, ingest, stored_files
 
 pytestmark = pytest.mark.django_db
 
@@ -83,7 +83,7 @@ def test_a_persons_mask_clears_needs_a_mask(client, clinician, monkeypatch):
 
 def test_a_grey_mask_upload_is_a_form_error_and_changes_nothing(client, clinician):
     image = _analysed(clinician)
-    before = (image.mask.name, image.mask_source)
+    before = (image.mask.name, image.mask_source, stored_files())
     client.force_login(clinician)
     grey = np.tile(np.linspace(0, 255, image.width, dtype=np.uint8), (image.height, 1))
     response = client.post(
@@ -92,4 +92,4 @@ def test_a_grey_mask_upload_is_a_form_error_and_changes_nothing(client, clinicia
     assert response.status_code == 400
     assert "not black and white" in " ".join(response.context["mask_form"].errors["mask"])
     image.refresh_from_db()
-    assert (image.mask.name, image.mask_source) == before
+    assert (image.mask.name, image.mask_source, stored_files()) == before

@@ -232,12 +232,15 @@ def test_mask_of_wrong_size_is_refused(client, clinician):
     image = ingest(clinician)
     out = io.BytesIO()
     Image.new("L", (10, 10)).save(out, format="PNG")
+    before = (image.mask.name, image.mask_source, stored_files())
     client.force_login(clinician)
     response = client.post(
         f"/images/{image.pk}/mask/upload/", {"mask": SimpleUploadedFile("m.png", out.getvalue())}
     )
     assert response.status_code == 400
     assert "must match" in response.content.decode()
+    image.refresh_from_db()
+    assert (image.mask.name, image.mask_source, stored_files()) == before
 
 
 def test_moderators_use_the_django_admin(client, clinician, moderator):
